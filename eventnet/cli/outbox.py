@@ -1,0 +1,40 @@
+"""``eventnet outbox``: deliver queued mail."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from eventnet.cli import ServiceCommand
+from eventnet.mail.worker import deliver_due, retry_failed
+
+group = AppGroup("outbox", help="Deliver queued mail.")
+
+
+@group.command("work", cls=ServiceCommand)
+@click.option("--loop", is_flag=True, help="Keep running, polling for new mail.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+              help="Seconds between polls with --loop.")
+def work(loop: bool, interval: float) -> None:
+    """Send the messages that are due; once, or forever with --loop."""
+    while True:
+        stats = deliver_due()
+        if stats.sent or stats.retried or stats.failed or not loop:
+            click.echo(f"sent {stats.sent}, will retry {stats.retried}, failed {stats.failed}")
+        if not loop:
+            return
+        time.sleep(interval)
+
+
+@group.command("retry", cls=ServiceCommand)
+def retry() -> None:
+    """Queue failed messages again."""
+    click.echo(f"{retry_failed()} message(s) queued again.")
+
+
+def register(app: Flask) -> None:
+    """Attach the group."""
+    app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Composing messages from templates, transports and the delivery worker."""

@@ -1,0 +1,26 @@
+"""The data model: typed SQLAlchemy models, one file per aggregate."""
+
+from eventnet.models._types import utcnow
+from eventnet.models.attendee import Attendee, Badge, CheckIn
+from eventnet.models.event import Event, Person
+from eventnet.models.intro import Introduction
+from eventnet.models.organizer import Community, Invitation, Membership, Organizer
+from eventnet.models.outbox import OutboundEmail
+from eventnet.models.scan import Connection, Scan
+
+__all__ = [
+    "Attendee",
+    "Badge",
+    "CheckIn",
+    "Community",
+    "Connection",
+    "Event",
+    "Introduction",
+    "Invitation",
+    "Membership",
+    "Organizer",
+    "OutboundEmail",
+    "Person",
+    "Scan",
+    "utcnow",
+]

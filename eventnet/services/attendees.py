@@ -1,0 +1,352 @@
+"""Registration, profiles, badges and magic links of attendees."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from eventnet.database import write_transaction
+from eventnet.extensions import db
+from eventnet.mail.compose import render_email, sender
+from eventnet.mail.outbox import queue_email
+from eventnet.mail.worker import dispatch
+from eventnet.models import Attendee, Badge, Event, OutboundEmail, Person, utcnow
+from eventnet.services import tokens
+from eventnet.services.errors import Conflict, Invalid, NotFound
+from eventnet.services.organizers import normalize_email
+
+MAGIC_PURPOSE = "magic-link"
+UPDATE_PURPOSE = "registration-update"
+UPDATE_MAX_AGE = 2 * 24 * 3600
+MAX_LIST_ITEMS = 20
+MAX_ITEM_LENGTH = 120
+
+
+def split_list(raw: str | list[str] | tuple[str, ...] | None, *, commas: bool = True) -> list[str]:
+    """Split free text into a clean list: by ``;`` and new lines (and commas if asked)."""
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, (list, tuple)) else re.split(
+        r"[;\n]" if not commas else r"[;,\n]", raw
+    )
+    seen: dict[str, str] = {}
+    for item in items:
+        clean = " ".join(str(item).split())
+        if clean and clean.casefold() not in seen:
+            seen[clean.casefold()] = clean
+    return list(seen.values())
+
+
+@dataclass
+class Profile:
+    """What an attendee tells about themself."""
+
+    name: str
+    email: str | None
+    company: str = ""
+    title: str = ""
+    bio: str = ""
+    interests: list[str] = field(default_factory=list)
+    offers: list[str] = field(default_factory=list)
+    asks: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    phone: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)
+    consent_share_contact: bool = False
+    consent_introductions: bool = False
+    consent_followup: bool = False
+    language: str = "en"
+
+    def as_payload(self) -> dict[str, Any]:
+        """A JSON-able dict (for signed update links)."""
+        return dict(self.__dict__)
+
+
+def validate_profile(profile: Profile, event: Event, *, email_required: bool = True) -> Profile:
+    """Check and normalize a profile against the event's questions; raises Invalid."""
+    profile.name = " ".join(profile.name.split())
+    if not profile.name:
+        raise Invalid(_("Please give your name."), field="name")
+    if len(profile.name) > 200:
+        raise Invalid(_("The name is too long (200 characters at most)."), field="name")
+    if profile.email:
+        profile.email = normalize_email(profile.email)
+    elif email_required:
+        raise Invalid(_("Please give your email address."), field="email")
+    for name in ("interests", "offers", "asks", "links"):
+        items = getattr(profile, name)
+        if len(items) > MAX_LIST_ITEMS:
+            raise Invalid(_("At most %(n)d entries, please.", n=MAX_LIST_ITEMS), field=name)
+        for item in items:
+            if len(item) > MAX_ITEM_LENGTH and name != "links":
+                raise Invalid(
+                    _("Each entry must be at most %(n)d characters.", n=MAX_ITEM_LENGTH),
+                    field=name,
+                )
+    for link in profile.links:
+        if not re.match(r"^https?://[^\s/$.?#].[^\s]*$", link, re.IGNORECASE):
+            raise Invalid(_("Links must start with http:// or https://: %(link)s", link=link),
+                          field="links")
+    if profile.language not in ("en", "fr"):
+        profile.language = "en"
+    answers: dict[str, Any] = {}
+    for q in event.questions:
+        value = profile.answers.get(q["key"])
+        if q["kind"] == "checkbox":
+            value = bool(value)
+        else:
+            value = (str(value).strip() if value is not None else "")
+            if q["kind"] == "choice" and value and value not in q["choices"]:
+                raise Invalid(_("Please choose one of the offered answers."),
+                              field=f"q_{q['key']}")
+        if q.get("required") and not value:
+            raise Invalid(_("This question needs an answer."), field=f"q_{q['key']}")
+        answers[q["key"]] = value
+    profile.answers = answers
+    return profile
+
+
+def _apply_profile(attendee: Attendee, profile: Profile) -> bool:
+    """Copy the profile onto the attendee; returns whether anything changed."""
+    changed = False
+    for name, value in profile.__dict__.items():
+        if name == "email" and value is None:
+            continue
+        if getattr(attendee, name) != value:
+            setattr(attendee, name, value)
+            changed = True
+    return changed
+
+
+def _person_for(event: Event, email: str | None) -> Person | None:
+    if not email:
+        return None
+    person = db.session.scalar(
+        select(Person).where(Person.community_id == event.community_id, Person.email == email)
+    )
+    if person is None:
+        person = Person(community_id=event.community_id, email=email)
+        db.session.add(person)
+    return person
+
+
+def new_attendee(event: Event, profile: Profile, *, source: str) -> Attendee:
+    """Add a new attendee with a badge to the session (the caller's transaction)."""
+    attendee = Attendee(event_id=event.id, source=source, access_token_hash="pending",
+                        secret_version=1, name=profile.name)
+    _apply_profile(attendee, profile)
+    attendee.person = _person_for(event, profile.email)
+    attendee.badges.append(Badge(token=tokens.new_badge_token()))
+    db.session.add(attendee)
+    db.session.flush()
+    attendee.access_token_hash = tokens.sha256(access_token(attendee))
+    return attendee
+
+
+def access_token(attendee: Attendee) -> str:
+    """The attendee's personal API secret (for ``Authorization: Bearer``)."""
+    return tokens.attendee_access_token(attendee.id, attendee.secret_version)
+
+
+def attendee_for_access_token(token: str) -> Attendee | None:
+    """The attendee owning this API secret, if any."""
+    if not token.startswith("ea_"):
+        return None
+    return db.session.scalar(
+        select(Attendee).where(Attendee.access_token_hash == tokens.sha256(token),
+                               Attendee.erased_at.is_(None))
+    )
+
+
+def magic_link(attendee: Attendee, next_path: str | None = None) -> str:
+    """A signed, expiring link that signs the attendee in on their own page."""
+    payload: dict[str, Any] = {"a": attendee.id, "v": attendee.secret_version}
+    if next_path:
+        payload["n"] = next_path
+    token = tokens.sign(MAGIC_PURPOSE, payload)
+    return f"{current_app.config['EVENTNET_BASE_URL']}/m/{token}"
+
+
+def attendee_from_magic_token(token: str) -> tuple[Attendee, str | None]:
+    """Check a magic-link token; returns the attendee and where to go next. Raises InvalidLink."""
+    payload = tokens.unsign(MAGIC_PURPOSE, token, current_app.config["MAGIC_LINK_MAX_AGE"])
+    attendee = db.session.get(Attendee, payload.get("a"))
+    if attendee is None or attendee.erased_at or attendee.secret_version != payload.get("v"):
+        raise tokens.InvalidLink(_("This link is no longer valid."))
+    next_path = payload.get("n")
+    if not (isinstance(next_path, str) and next_path.startswith("/") and
+            not next_path.startswith("//")):
+        next_path = None
+    return attendee, next_path
+
+
+@dataclass
+class RegistrationResult:
+    """What a public registration did; the page shows the same answer either way."""
+
+    attendee_id: int
+    is_new: bool
+
+
+def _lock_event(event_id: int) -> Event:
+    query = select(Event).where(Event.id == event_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Serialize registrations of one event so capacity holds under concurrency.
+        query = query.with_for_update()
+    event = db.session.scalar(query)
+    if event is None:
+        raise NotFound(_("No such event."))
+    return event
+
+
+def register(event_id: int, profile: Profile) -> RegistrationResult:
+    """Public registration: create the attendee, or mail a confirmation link to update.
+
+    An existing registration is only changed after the owner of the email clicks the
+    link, and the response never tells which case it was. Raises Invalid or Conflict.
+    """
+    message_ids: list[int] = []
+    with write_transaction() as session:
+        event = _lock_event(event_id)
+        validate_profile(profile, event)
+        if not event.is_registration_open:
+            raise Conflict(_("Registration for this event is closed."), code="registration_closed")
+        existing = session.scalar(
+            select(Attendee).where(Attendee.event_id == event.id, Attendee.email == profile.email)
+        )
+        if existing is not None:
+            token = tokens.sign(UPDATE_PURPOSE, {"a": existing.id, "p": profile.as_payload()})
+            link = f"{current_app.config['EVENTNET_BASE_URL']}/e/{event.slug}/update/{token}"
+            message = _queue(existing, event, "registration_update", link=link)
+            result = RegistrationResult(existing.id, False)
+        else:
+            if event.capacity is not None:
+                count = session.scalar(
+                    select(func.count(Attendee.id)).where(Attendee.event_id == event.id)
+                ) or 0
+                if count >= event.capacity:
+                    raise Conflict(_("Sorry, this event is full."), code="event_full")
+            attendee = new_attendee(event, profile, source="form")
+            message = _queue(attendee, event, "confirmation", link=magic_link(attendee))
+            result = RegistrationResult(attendee.id, True)
+        session.flush()
+        if message is not None:
+            message_ids.append(message.id)
+    dispatch(message_ids)
+    return result
+
+
+def _queue(attendee: Attendee, event: Event, kind: str, **context: Any) -> OutboundEmail | None:
+    assert attendee.email
+    rendered = render_email(kind, attendee.language, attendee=attendee, event=event, **context)
+    return queue_email(kind=kind, to=attendee.email, rendered=rendered,
+                       from_address=sender(event.followup_sender_name or event.name),
+                       reply_to=event.followup_reply_to, event_id=event.id,
+                       attendee_id=attendee.id)
+
+
+def apply_signed_update(token: str) -> Attendee:
+    """Apply a registration update the email's owner confirmed. Raises InvalidLink."""
+    payload = tokens.unsign(UPDATE_PURPOSE, token, UPDATE_MAX_AGE)
+    with write_transaction() as session:
+        attendee = session.get(Attendee, payload.get("a"))
+        if attendee is None or attendee.erased_at:
+            raise tokens.InvalidLink(_("This link is no longer valid."))
+        fields = payload.get("p") or {}
+        profile = Profile(**{k: v for k, v in fields.items() if k in Profile.__dataclass_fields__})
+        profile.email = attendee.email
+        validate_profile(profile, attendee.event)
+        _apply_profile(attendee, profile)
+    return attendee
+
+
+def update_profile(attendee_id: int, profile: Profile) -> Attendee:
+    """The signed-in attendee edits their profile (the email stays). Raises Invalid."""
+    with write_transaction() as session:
+        attendee = session.get(Attendee, attendee_id)
+        if attendee is None or attendee.erased_at:
+            raise NotFound(_("No such attendee."))
+        profile.email = attendee.email
+        validate_profile(profile, attendee.event, email_required=False)
+        _apply_profile(attendee, profile)
+    return attendee
+
+
+def request_magic_link(event_id: int, email: str, next_path: str | None = None) -> None:
+    """Mail a sign-in link if the email is registered; silent otherwise (no enumeration)."""
+    try:
+        email = normalize_email(email)
+    except Invalid:
+        raise
+    message_ids: list[int] = []
+    with write_transaction() as session:
+        attendee = session.scalar(
+            select(Attendee).where(Attendee.event_id == event_id, Attendee.email == email,
+                                   Attendee.erased_at.is_(None))
+        )
+        if attendee is None:
+            return
+        message = _queue(attendee, attendee.event, "magic_link",
+                         link=magic_link(attendee, next_path))
+        session.flush()
+        if message is not None:
+            message_ids.append(message.id)
+    dispatch(message_ids)
+
+
+def get_by_badge(token: str) -> Badge:
+    """The badge with this token (revoked or not); raises NotFound."""
+    badge = db.session.scalar(select(Badge).where(Badge.token == token))
+    if badge is None:
+        raise NotFound(_("Unknown badge."))
+    return badge
+
+
+def reissue_badge(attendee_id: int) -> Badge:
+    """Revoke the attendee's current badge and issue a new token."""
+    with write_transaction() as session:
+        attendee = session.get(Attendee, attendee_id)
+        if attendee is None or attendee.erased_at:
+            raise NotFound(_("No such attendee."))
+        now = utcnow()
+        for badge in attendee.badges:
+            if badge.revoked_at is None:
+                badge.revoked_at = now
+        badge = Badge(token=tokens.new_badge_token())
+        attendee.badges.append(badge)
+    return badge
+
+
+def revoke_badge(attendee_id: int) -> None:
+    """Revoke the attendee's badge without issuing a new one."""
+    with write_transaction() as session:
+        attendee = session.get(Attendee, attendee_id)
+        if attendee is None:
+            raise NotFound(_("No such attendee."))
+        for badge in attendee.badges:
+            if badge.revoked_at is None:
+                badge.revoked_at = utcnow()
+
+
+def badge_url(token: str) -> str:
+    """The URL a badge's QR code encodes."""
+    return f"{current_app.config['EVENTNET_BASE_URL']}/b/{token}"
+
+
+def list_attendees(event_id: int) -> list[Attendee]:
+    """The event's attendees (not erased) by name."""
+    return list(db.session.scalars(
+        select(Attendee)
+        .where(Attendee.event_id == event_id, Attendee.erased_at.is_(None))
+        .order_by(Attendee.name, Attendee.id)
+    ))
+
+
+def unsign_update(token: str) -> dict[str, Any]:
+    """Check a registration-update link without applying it. Raises InvalidLink."""
+    return tokens.unsign(UPDATE_PURPOSE, token, UPDATE_MAX_AGE)

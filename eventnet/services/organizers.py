@@ -1,0 +1,125 @@
+"""Organizer accounts, communities and API tokens."""
+
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from eventnet.database import write_transaction
+from eventnet.extensions import db
+from eventnet.models import Community, Membership, Organizer
+from eventnet.models.organizer import ROLE_ORGANIZER
+from eventnet.services import tokens
+from eventnet.services.errors import Conflict, Invalid, NotFound
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def normalize_email(raw: str, *, check_deliverability: bool = False) -> str:
+    """Validate an email address and return its normalized form; raises Invalid."""
+    try:
+        info = validate_email(raw.strip(), check_deliverability=check_deliverability)
+    except EmailNotValidError as exc:
+        raise Invalid(_("Invalid email address: %(error)s", error=str(exc)), field="email") from exc
+    return info.normalized.lower()
+
+
+def slugify(text: str) -> str:
+    """A URL slug from free text."""
+    from unidecode import unidecode
+
+    slug = re.sub(r"[^a-z0-9]+", "-", unidecode(text).lower()).strip("-")
+    return slug[:60] or "community"
+
+
+def create_organizer(email: str, password: str, name: str = "") -> Organizer:
+    """Create an organizer with a personal community; raises Invalid or Conflict."""
+    email = normalize_email(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    with write_transaction() as session:
+        if session.scalar(select(Organizer.id).where(Organizer.email == email)):
+            raise Conflict(_("An organizer with this email already exists."), field="email")
+        organizer = Organizer(email=email, name=name)
+        organizer.set_password(password)
+        session.add(organizer)
+        community = Community(slug=_unique_community_slug(name or email.split("@")[0]),
+                              name=name or email.split("@")[0])
+        session.add(community)
+        session.add(Membership(community=community, organizer=organizer, role=ROLE_ORGANIZER))
+    return organizer
+
+
+def _unique_community_slug(base: str) -> str:
+    slug = slugify(base)
+    candidate, n = slug, 1
+    while db.session.scalar(select(Community.id).where(Community.slug == candidate)):
+        n += 1
+        candidate = f"{slug}-{n}"
+    return candidate
+
+
+def get_organizer(email: str) -> Organizer:
+    """The organizer with this email; raises NotFound."""
+    organizer = db.session.scalar(select(Organizer).where(Organizer.email == email.strip().lower()))
+    if organizer is None:
+        raise NotFound(_("No organizer with this email."))
+    return organizer
+
+
+def authenticate(email: str, password: str) -> Organizer | None:
+    """The organizer if the password matches, else None (same answer for unknown emails)."""
+    organizer = db.session.scalar(select(Organizer).where(Organizer.email == email.strip().lower()))
+    if organizer is None:
+        # Spend the same time as a real check so timing does not reveal accounts.
+        Organizer(password_hash=_DUMMY_HASH).check_password(password)
+        return None
+    return organizer if organizer.check_password(password) else None
+
+
+_DUMMY_HASH = "scrypt:32768:8:1$eventnet$" + "0" * 128
+
+
+def issue_api_token(organizer_id: int) -> str:
+    """Create a new API token for the organizer (the previous one stops working)."""
+    token = tokens.new_organizer_token()
+    with write_transaction() as session:
+        organizer = session.get(Organizer, organizer_id)
+        if organizer is None:
+            raise NotFound(_("No organizer with this email."))
+        organizer.api_token_hash = tokens.sha256(token)
+    return token
+
+
+def organizer_for_token(token: str) -> Organizer | None:
+    """The organizer owning this API token, if any."""
+    return db.session.scalar(
+        select(Organizer).where(Organizer.api_token_hash == tokens.sha256(token))
+    )
+
+
+def role_in(organizer: Organizer, community_id: int) -> str | None:
+    """The organizer's role in a community (organizer, staff) or None."""
+    return db.session.scalar(
+        select(Membership.role).where(
+            Membership.organizer_id == organizer.id, Membership.community_id == community_id
+        )
+    )
+
+
+def communities_of(organizer: Organizer) -> list[Community]:
+    """The communities the organizer belongs to, by name."""
+    return list(
+        db.session.scalars(
+            select(Community)
+            .join(Membership)
+            .where(Membership.organizer_id == organizer.id)
+            .order_by(Community.name)
+        )
+    )

@@ -1,0 +1,106 @@
+"""The web layer: thin blueprints that load, authorize, call one service and render."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g, jsonify, render_template, request, session
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from eventnet.extensions import login
+from eventnet.services.errors import EventnetError
+
+
+def local_time(value: datetime | None, tz: str = "UTC", fmt: str = "medium") -> str:
+    """Format an aware datetime in an event's time zone and the user's language."""
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(ZoneInfo(tz)).replace(tzinfo=None), fmt)
+
+
+def wants_json() -> bool:
+    """Whether the client should get a JSON error rather than a page."""
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(status: int, code: str, message: str) -> Any:
+    """The one JSON error shape of the API: ``{"error": {"code", "message"}}``."""
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def _handle_http(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    messages = {
+        400: _("The request could not be understood."),
+        403: _("You may not do this."),
+        404: _("This page does not exist."),
+        405: _("This method is not allowed here."),
+        413: _("The upload is too large."),
+        429: _("Too many requests: please slow down and try again in a moment."),
+    }
+    message = messages.get(status, exc.description or "")
+    if wants_json():
+        codes = {400: "bad_request", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
+        return error_response(status, codes.get(status, "error"), message)
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _handle_csrf(exc: CSRFError) -> Any:
+    message = _("The form expired or was sent from elsewhere. Reload the page and try again.")
+    if wants_json():
+        return error_response(400, "csrf", message)
+    return render_template("errors/error.html", status=400, message=message), 400
+
+
+def _handle_service_error(exc: EventnetError) -> Any:
+    if wants_json():
+        return error_response(exc.status, exc.code, exc.message)
+    return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+
+def register_web(app: Flask) -> None:
+    """Attach blueprints, error handlers, the login loader and template helpers."""
+    from eventnet.web.api import bp as api_bp
+    from eventnet.web.attendee import bp as attendee_bp
+    from eventnet.web.organizer import bp as organizer_bp
+    from eventnet.web.public import bp as public_bp
+    from eventnet.web.scan import bp as scan_bp
+
+    for bp in (public_bp, attendee_bp, organizer_bp, scan_bp, api_bp):
+        app.register_blueprint(bp)
+
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(EventnetError, _handle_service_error)
+
+    @login.user_loader
+    def _load_organizer(organizer_id: str) -> Any:
+        from eventnet.extensions import db
+        from eventnet.models import Organizer
+
+        return db.session.get(Organizer, int(organizer_id))
+
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_locale": str(get_locale() or "en"), "languages": ("en", "fr")}
+
+    @app.before_request
+    def _language_from_query() -> None:
+        lang = request.args.get("lang")
+        if lang in ("en", "fr"):
+            session["lang"] = lang
+        g.setdefault("attendee", None)

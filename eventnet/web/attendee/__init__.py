@@ -1,0 +1,7 @@
+"""The attendee's own pages, reached by magic link."""
+
+from flask import Blueprint
+
+bp = Blueprint("attendee", __name__)
+
+from eventnet.web.attendee import routes  # noqa: E402,F401

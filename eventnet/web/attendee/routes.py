@@ -1,0 +1,64 @@
+"""Routes of the attendee's own page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from eventnet.models import Attendee
+from eventnet.services import attendees as attendee_service
+from eventnet.services.errors import EventnetError
+from eventnet.services.events import get_event
+from eventnet.web.attendee import bp
+from eventnet.web.attendee.forms import EditProfileForm
+from eventnet.web.auth import current_attendee, sign_out_attendee
+from eventnet.web.forms_common import attach_error, fill_from_attendee, with_questions
+
+
+def _me(slug: str) -> tuple[Any, Attendee | None]:
+    event = get_event(slug)
+    return event, current_attendee(event.id)
+
+
+@bp.route("/e/<slug>/me", methods=["GET", "POST"])
+def home(slug: str) -> Any:
+    """My badge, my profile (editable) and my connections."""
+    event, attendee = _me(slug)
+    if attendee is None:
+        return redirect(url_for("public.signin", slug=slug, next=request.path))
+    form = with_questions(EditProfileForm, event)()
+    if request.method == "GET":
+        fill_from_attendee(form, attendee)
+    elif form.validate_on_submit():
+        profile = form.profile(event)
+        try:
+            attendee_service.update_profile(attendee.id, profile)
+        except EventnetError as exc:
+            attach_error(form, exc.field, exc.message)
+        else:
+            flash(_("Your profile was saved."), "success")
+            return redirect(url_for("attendee.home", slug=slug))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("attendee/home.html", event=event, attendee=attendee, form=form,
+                           badge=attendee.badge,
+                           badge_url=attendee_service.badge_url(attendee.badge.token)
+                           if attendee.badge else None,
+                           connections=connections_of(attendee)), status
+
+
+def connections_of(attendee: Attendee) -> list[dict[str, Any]]:
+    """The people this attendee met, newest first, as seen from their side."""
+    from eventnet.services.connections import connections_for
+
+    return connections_for(attendee)
+
+
+@bp.post("/e/<slug>/me/sign-out")
+def sign_out(slug: str) -> Any:
+    """Forget this browser's attendee session for the event."""
+    event = get_event(slug)
+    sign_out_attendee(event.id)
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("public.register", slug=slug))

@@ -1,0 +1,52 @@
+"""Who is asking: attendee sessions (magic links) and organizer access to events."""
+
+from __future__ import annotations
+
+from flask import abort, session
+from flask_login import current_user
+
+from eventnet.extensions import db
+from eventnet.models import Attendee, Event
+from eventnet.models.organizer import ROLE_ORGANIZER
+from eventnet.services.events import get_event
+from eventnet.services.organizers import role_in
+
+_KEY = "attendees"  # event id (str) → attendee id, for people at several events
+
+
+def sign_in_attendee(attendee: Attendee) -> None:
+    """Remember in the session that this browser belongs to ``attendee``."""
+    signed_in = dict(session.get(_KEY, {}))
+    signed_in[str(attendee.event_id)] = [attendee.id, attendee.secret_version]
+    session[_KEY] = signed_in
+    session.permanent = True
+    session.setdefault("lang", attendee.language)
+
+
+def sign_out_attendee(event_id: int) -> None:
+    """Forget the attendee of this event in the session."""
+    signed_in = dict(session.get(_KEY, {}))
+    signed_in.pop(str(event_id), None)
+    session[_KEY] = signed_in
+
+
+def current_attendee(event_id: int) -> Attendee | None:
+    """The attendee of this event signed in on this browser, if any."""
+    entry = session.get(_KEY, {}).get(str(event_id))
+    if not entry:
+        return None
+    attendee = db.session.get(Attendee, entry[0])
+    if attendee is None or attendee.erased_at or attendee.secret_version != entry[1]:
+        return None
+    return attendee
+
+
+def organizer_event(slug: str, *, staff_ok: bool = False) -> Event:
+    """The event if the signed-in organizer may manage it (or staff it); else 404."""
+    if not current_user.is_authenticated:
+        abort(404)
+    event = get_event(slug)
+    role = role_in(current_user, event.community_id)
+    if role == ROLE_ORGANIZER or (staff_ok and role is not None):
+        return event
+    abort(404)

@@ -1,0 +1,7 @@
+"""The organizer backend: sign-in, events, attendees, badges."""
+
+from flask import Blueprint
+
+bp = Blueprint("organizer", __name__)
+
+from eventnet.web.organizer import routes  # noqa: E402,F401

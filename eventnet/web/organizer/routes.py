@@ -1,0 +1,177 @@
+"""Routes of the organizer backend: sign-in, events, badges."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from eventnet.extensions import db, limiter
+from eventnet.models import Attendee, Event
+from eventnet.services import badges as badge_service
+from eventnet.services import events as event_service
+from eventnet.services.attendees import list_attendees, split_list
+from eventnet.services.errors import EventnetError
+from eventnet.services.organizers import authenticate
+from eventnet.web.auth import organizer_event
+from eventnet.web.forms_common import attach_error
+from eventnet.web.organizer import bp
+from eventnet.web.organizer.forms import BadgesForm, EventForm, SignInForm
+
+
+@bp.route("/organizer/sign-in", methods=["GET", "POST"])
+@limiter.limit("10/minute;100/hour", methods=["POST"])
+def sign_in() -> Any:
+    """Organizer sign-in with email and password."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        organizer = authenticate(form.email.data or "", form.password.data or "")
+        if organizer is not None:
+            login_user(organizer, remember=True)
+            target = request.args.get("next", "")
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("organizer.events")
+            return redirect(target)
+        form.form_errors.append(_("Wrong email or password."))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("organizer/sign_in.html", form=form), status
+
+
+@bp.post("/organizer/sign-out")
+@login_required
+def sign_out() -> Any:
+    """End the organizer session."""
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.get("/organizer/")
+@login_required
+def events() -> Any:
+    """The organizer's events."""
+    return render_template("organizer/events.html",
+                           events=event_service.events_for(current_user))
+
+
+def _data_from(form: EventForm) -> event_service.EventData:
+    tz = form.timezone.data or "UTC"
+    zone = ZoneInfo(event_service.check_timezone(tz))
+    return event_service.EventData(
+        name=form.name.data or "", description=form.description.data or "",
+        venue=form.venue.data or "",
+        starts_at=form.starts_at.data.replace(tzinfo=zone) if form.starts_at.data else None,
+        ends_at=form.ends_at.data.replace(tzinfo=zone) if form.ends_at.data else None,
+        timezone=tz, is_registration_open=bool(form.is_registration_open.data),
+        capacity=form.capacity.data,
+        questions=event_service.parse_questions(form.questions.data or ""),
+        interest_tags=split_list(form.interest_tags.data),
+        scan_tags=split_list(form.scan_tags.data),
+        followup_list_size=form.followup_list_size.data or 10,
+        followup_sender_name=form.followup_sender_name.data or "",
+        followup_reply_to=form.followup_reply_to.data or "",
+        followup_intro=form.followup_intro.data or "",
+    )
+
+
+def _event_form(event: Event | None = None) -> EventForm:
+    form = EventForm()
+    form.timezone.choices = [(tz, tz) for tz in event_service.timezone_choices()]
+    if request.method == "GET":
+        if event is None:
+            form.timezone.data = "Europe/Paris"
+            form.scan_tags.data = ", ".join(Event.scan_tags.default.arg(None))
+        else:
+            zone = ZoneInfo(event.timezone)
+            form.slug.data = event.slug
+            form.name.data = event.name
+            form.description.data = event.description
+            form.venue.data = event.venue
+            form.starts_at.data = (event.starts_at.astimezone(zone).replace(tzinfo=None)
+                                   if event.starts_at else None)
+            form.ends_at.data = (event.ends_at.astimezone(zone).replace(tzinfo=None)
+                                 if event.ends_at else None)
+            form.timezone.data = event.timezone
+            form.is_registration_open.data = event.is_registration_open
+            form.capacity.data = event.capacity
+            form.interest_tags.data = ", ".join(event.interest_tags)
+            form.scan_tags.data = ", ".join(event.scan_tags)
+            form.questions.data = event_service.format_questions(event.questions)
+            form.followup_list_size.data = event.followup_list_size
+            form.followup_sender_name.data = event.followup_sender_name
+            form.followup_reply_to.data = event.followup_reply_to
+            form.followup_intro.data = event.followup_intro
+    return form
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new_event() -> Any:
+    """Create an event."""
+    form = _event_form()
+    if form.validate_on_submit():
+        try:
+            event = event_service.create_event(current_user, form.slug.data or "",
+                                               _data_from(form))
+        except EventnetError as exc:
+            attach_error(form, exc.field, exc.message)
+        else:
+            flash(_("The event was created. Share its registration page: %(url)s",
+                    url=url_for("public.register", slug=event.slug, _external=True)), "success")
+            return redirect(url_for("organizer.event", slug=event.slug))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("organizer/event_form.html", form=form, event=None), status
+
+
+@bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_event(slug: str) -> Any:
+    """Edit an event's settings and custom questions (the slug stays)."""
+    event = organizer_event(slug)
+    form = _event_form(event)
+    form.slug.data = event.slug
+    if form.validate_on_submit():
+        try:
+            event_service.update_event(event.id, _data_from(form))
+        except EventnetError as exc:
+            attach_error(form, exc.field, exc.message)
+        else:
+            flash(_("The event was saved."), "success")
+            return redirect(url_for("organizer.event", slug=event.slug))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("organizer/event_form.html", form=form, event=event), status
+
+
+@bp.get("/events/<slug>/")
+@login_required
+def event(slug: str) -> Any:
+    """The event's page for its organizers: counts, attendees, badges."""
+    event = organizer_event(slug)
+    attendees = list_attendees(event.id)
+    return render_template("organizer/event.html", event=event, attendees=attendees,
+                           badges_form=BadgesForm(meta={"csrf": False}),
+                           checked_in=sum(1 for a in attendees if a.is_checked_in))
+
+
+@bp.get("/events/<slug>/badges.pdf")
+@login_required
+def badges_pdf(slug: str) -> Any:
+    """A printable PDF with the badges of the whole event, or of one attendee."""
+    event = organizer_event(slug)
+    form = BadgesForm(request.args, meta={"csrf": False})
+    if not form.validate():
+        abort(400)
+    attendee_id = request.args.get("attendee", type=int)
+    if attendee_id is not None:
+        attendee = db.session.get(Attendee, attendee_id)
+        if attendee is None or attendee.event_id != event.id:
+            abort(404)
+    pdf = badge_service.event_badges_pdf(event, layout=form.layout.data or "a6",
+                                         paper=form.paper.data or "a4",
+                                         attendee_id=attendee_id)
+    name = f"badges-{event.slug}" + (f"-{attendee_id}" if attendee_id else "") + ".pdf"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})

@@ -1,0 +1,116 @@
+"""Routes of the public pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from eventnet.extensions import limiter
+from eventnet.services import attendees as attendee_service
+from eventnet.services.errors import EventnetError
+from eventnet.services.events import get_event, registration_count
+from eventnet.services.tokens import InvalidLink
+from eventnet.web.auth import current_attendee, sign_in_attendee
+from eventnet.web.forms_common import attach_error, with_questions
+from eventnet.web.public import bp
+from eventnet.web.public.forms import ConfirmForm, EmailForm, RegistrationForm
+
+
+@bp.get("/")
+def index() -> Any:
+    """The landing page."""
+    return render_template("public/index.html")
+
+
+@bp.post("/language")
+def set_language() -> Any:
+    """Remember the chosen language for this browser."""
+    lang = request.form.get("lang")
+    if lang in ("en", "fr"):
+        session["lang"] = lang
+    target = request.form.get("next") or "/"
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+
+
+@bp.route("/e/<slug>", methods=["GET", "POST"])
+@limiter.limit("20/minute", methods=["POST"])
+def register(slug: str) -> Any:
+    """The event's public page with its registration form."""
+    event = get_event(slug)
+    form = with_questions(RegistrationForm, event)()
+    if request.method == "GET":
+        form.language.data = session.get("lang") or "en"
+        form.consent_followup.data = True
+    is_full = event.capacity is not None and registration_count(event.id) >= event.capacity
+    if form.validate_on_submit():
+        try:
+            attendee_service.register(event.id, form.profile(event))
+        except EventnetError as exc:
+            attach_error(form, exc.field, exc.message)
+        else:
+            return redirect(url_for("public.registered", slug=event.slug,
+                                    email=form.email.data))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("public/register.html", event=event, form=form, is_full=is_full,
+                           attendee=current_attendee(event.id)), status
+
+
+@bp.get("/e/<slug>/registered")
+def registered(slug: str) -> Any:
+    """The same answer for new and known emails: check your inbox."""
+    event = get_event(slug)
+    return render_template("public/registered.html", event=event,
+                           email=request.args.get("email", ""))
+
+
+@bp.route("/e/<slug>/update/<token>", methods=["GET", "POST"])
+def confirm_update(slug: str, token: str) -> Any:
+    """Confirm a registration update from the link mailed to its owner (POST applies it)."""
+    event = get_event(slug)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        attendee = attendee_service.apply_signed_update(token)
+        if attendee.event_id != event.id:
+            abort(404)
+        sign_in_attendee(attendee)
+        flash(_("Your registration was updated."), "success")
+        return redirect(url_for("attendee.home", slug=event.slug))
+    try:
+        attendee_service.unsign_update(token)
+    except InvalidLink as exc:
+        return render_template("errors/error.html", status=400, message=exc.message), 400
+    return render_template("public/confirm_update.html", event=event, form=form)
+
+
+@bp.get("/m/<token>")
+@limiter.limit("30/minute")
+def magic(token: str) -> Any:
+    """Sign an attendee in from their magic link."""
+    try:
+        attendee, next_path = attendee_service.attendee_from_magic_token(token)
+    except InvalidLink as exc:
+        return render_template("errors/error.html", status=400, message=exc.message), 400
+    sign_in_attendee(attendee)
+    return redirect(next_path or url_for("attendee.home", slug=attendee.event.slug))
+
+
+@bp.route("/e/<slug>/signin", methods=["GET", "POST"])
+@limiter.limit("10/minute;50/hour", methods=["POST"])
+def signin(slug: str) -> Any:
+    """Ask for a magic link by email; the answer never tells whether it is registered."""
+    event = get_event(slug)
+    form = EmailForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        next_path = form.next.data or None
+        try:
+            attendee_service.request_magic_link(event.id, form.email.data or "", next_path)
+        except EventnetError as exc:
+            form.email.errors = [*list(form.email.errors), exc.message]
+        else:
+            return render_template("public/link_sent.html", event=event, email=form.email.data)
+    status = 422 if form.errors else 200
+    return render_template("public/signin.html", event=event, form=form), status

@@ -1,0 +1,7 @@
+"""Badge pages and scanning: what a phone opens when it reads a badge."""
+
+from flask import Blueprint
+
+bp = Blueprint("scan", __name__)
+
+from eventnet.web.scan import routes  # noqa: E402,F401

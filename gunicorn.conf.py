@@ -1,0 +1,33 @@
+"""gunicorn settings used by `make run` (and the benchmarks).
+
+Worker class and count: scans and page views are short, mostly CPU-bound Python with brief
+database waits. On a 2-core machine two worker processes use both cores; each runs
+``gthread`` with 8 threads so keep-alive connections (phones at a venue keep theirs open)
+do not each pin a process, and a thread waiting on SQLite's write lock or on PostgreSQL
+does not stall the others. More processes than cores only add context switches and, on
+SQLite, more writers queueing for the single write lock. Override with
+``GUNICORN_WORKERS`` / ``GUNICORN_THREADS`` on bigger machines (2 × cores is a good start).
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+keepalive = 75  # seconds; longer than typical phone idle gaps between two scans
+timeout = 60
+graceful_timeout = 20
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+wsgi_app = "wsgi:app"
+
+
+def on_starting(server):  # noqa: ANN001, ARG001
+    """Create or migrate the schema once, in the master, before workers start."""
+    from flask_migrate import upgrade
+
+    from eventnet import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade()

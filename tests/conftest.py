@@ -1,0 +1,277 @@
+"""Shared fixtures: an app per database backend, a real SMTP server, factories.
+
+Every test that uses ``app`` runs on SQLite and, when ``EVENTNET_TEST_DATABASE_URL`` points
+at a PostgreSQL server, a second time on a fresh PostgreSQL database made for the session.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+PG_URL = os.environ.get("EVENTNET_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run soak tests")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="soak test: run with `make soak`")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+# --- SMTP ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SMTPSink:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[Any] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    #: "451" or "550" to reject the next messages with a transient/permanent error
+    reject_with: str | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.reject_with:
+            return f"{self.reject_with} rejected by test"
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+            self.envelopes.append(envelope)
+        return "250 OK"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.envelopes.clear()
+        self.reject_with = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """Messages received for ``address``."""
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SMTPSink]:
+    sink = SMTPSink("127.0.0.1", free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SMTPSink) -> Iterator[SMTPSink]:
+    smtp_server.clear()
+    yield smtp_server
+    smtp_server.clear()
+
+
+# --- databases -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    assert PG_URL
+    admin_url = make_url(PG_URL)
+    name = f"eventnet_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def database_url(backend: str, tmp: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_database"))
+    return f"sqlite:///{tmp / 'eventnet.sqlite3'}"
+
+
+def base_config(db_url: str, instance: Path, smtp: SMTPSink) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "EVENTNET_BASE_URL": "http://eventnet.test",
+        "MAIL_BACKEND": "smtp",
+        "MAIL_FROM": "events@eventnet.test",
+        "SMTP_HOST": smtp.host,
+        "SMTP_PORT": smtp.port,
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def _app(backend: str, tmp_path_factory: pytest.TempPathFactory,
+         smtp_server: SMTPSink, request: pytest.FixtureRequest) -> Iterator[Any]:
+    from flask_migrate import upgrade
+
+    from eventnet import create_app
+
+    instance = tmp_path_factory.mktemp(f"instance-{backend}")
+    os.environ["EVENTNET_INSTANCE_PATH"] = str(instance)
+    url = database_url(backend, instance, request)
+    app = create_app(base_config(url, instance, smtp_server))
+    with app.app_context():
+        upgrade()  # the real migrations, not create_all
+    yield app
+    with app.app_context():
+        from eventnet.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _truncate(app: Any) -> None:
+    from eventnet.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def app(_app: Any, smtp: SMTPSink) -> Iterator[Any]:
+    """The app with empty tables, inside an app context."""
+    _app.config.update(RATELIMIT_ENABLED=False, WTF_CSRF_ENABLED=False, MAIL_SYNC=True,
+                       BROKER_URL=None)
+    _truncate(_app)
+    with _app.app_context():
+        yield _app
+        from eventnet.extensions import db
+
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Any) -> Any:
+    return app.test_cli_runner()
+
+
+# --- factories -----------------------------------------------------------------------------
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_organizer(app: Any) -> Any:
+    from eventnet.services.organizers import create_organizer
+
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, password: str = PASSWORD, name: str = "") -> Any:
+        return create_organizer(email or f"org{next(counter)}@example.org", password, name)
+
+    return make
+
+
+@pytest.fixture
+def make_event(app: Any, make_organizer: Any) -> Any:
+    from eventnet.services.events import EventData, create_event
+
+    counter = iter(range(1, 10_000))
+
+    def make(slug: str | None = None, organizer: Any = None, **fields: Any) -> Any:
+        organizer = organizer or make_organizer()
+        data = EventData(name=fields.pop("name", "Test Meetup"), **fields)
+        return create_event(organizer, slug or f"event-{next(counter)}", data)
+
+    return make
+
+
+@pytest.fixture
+def make_attendee(app: Any) -> Any:
+    from eventnet.database import write_transaction
+    from eventnet.services.attendees import Profile, new_attendee
+
+    counter = iter(range(1, 100_000))
+
+    def make(event: Any, name: str | None = None, email: str | None = None,
+             **fields: Any) -> Any:
+        n = next(counter)
+        fields.setdefault("consent_share_contact", True)
+        fields.setdefault("consent_introductions", True)
+        fields.setdefault("consent_followup", True)
+        profile = Profile(name=name or f"Attendee {n}",
+                          email=email or f"attendee{n}@example.org", **fields)
+        with write_transaction():
+            attendee = new_attendee(event, profile, source="test")
+        return attendee
+
+    return make
+
+
+class AuthActions:
+    """Sign organizers and attendees in through the real pages."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def organizer(self, email: str, password: str = PASSWORD) -> Any:
+        return self.client.post("/organizer/sign-in",
+                                data={"email": email, "password": password})
+
+    def attendee(self, attendee: Any) -> Any:
+        from eventnet.services.attendees import magic_link
+
+        link = magic_link(attendee)
+        return self.client.get(link.replace("http://eventnet.test", ""))
+
+
+@pytest.fixture
+def auth(client: Any) -> AuthActions:
+    return AuthActions(client)

@@ -1,0 +1,5 @@
+"""The gunicorn entry point."""
+
+from eventnet import create_app
+
+app = create_app()
