@@ -1,0 +1,93 @@
+"""Quality of suggested introductions on real conference contact logs.
+
+For each SocioPatterns log in ../shared/datasets: turn day 1 into badge scans with the shared
+contacts_to_scans.py, run the matching engine on them, export the follow-ups and score the
+introductions against who really met for the first time on a later day (eval_introductions.py).
+
+    .venv/bin/python benchmarks/bench_matching_quality.py [--keep DIR] [LOG ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from eventnet.matching import Encounter, Person, Settings, build_followups
+from eventnet.matching.export import export_json
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+LOGS = {"SFHH": "tij_SFHH.dat", "HT09": "tij_HT09.dat"}
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in cell.split(";") if s.strip())
+
+
+def load_workload(workdir: Path) -> tuple[list[Person], list[Encounter]]:
+    """Person and Encounter values from attendees.csv and scans.csv."""
+    people: list[Person] = []
+    ids: dict[str, int] = {}
+    with open(workdir / "attendees.csv", newline="") as f:
+        for i, row in enumerate(csv.DictReader(f), start=1):
+            email = row["email"].lower()
+            ids[email] = i
+            people.append(Person(
+                id=i, person_id=None, name=row["name"], email=email,
+                company=row["company"], title=row["title"],
+                interests=_split(row["interests"]), offers=_split(row["offers"]),
+                asks=_split(row["asks"]),
+            ))
+    encounters: list[Encounter] = []
+    with open(workdir / "scans.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            encounters.append(Encounter(
+                scanner_id=ids[row["scanner_email"].lower()],
+                scanned_id=ids[row["scanned_email"].lower()],
+                at=datetime.fromisoformat(row["scanned_at"]),
+            ))
+    return people, encounters
+
+
+def run(name: str, log: Path, workdir: Path) -> dict[str, object]:
+    """Build the workload, run the engine, evaluate; return eval's summary line."""
+    tools = SHARED / "tools"
+    subprocess.run([sys.executable, str(tools / "contacts_to_scans.py"), str(log),
+                    "--out", str(workdir)], check=True, capture_output=True)
+    people, encounters = load_workload(workdir)
+    followups = build_followups(name, people, encounters, settings=Settings())
+    export = export_json({"name": name}, followups, people)
+    out = workdir / "export.json"
+    out.write_text(json.dumps(export, indent=1))
+    result = subprocess.run([sys.executable, str(tools / "eval_introductions.py"), str(workdir),
+                             str(out)], check=True, capture_output=True, text=True)
+    print(result.stdout.rstrip())
+    summary: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return summary
+
+
+def main() -> None:
+    """Run every log given (default: all) and print a one-line verdict per log."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("logs", nargs="*", default=sorted(LOGS))
+    parser.add_argument("--keep", help="write workloads and exports under this directory")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(args.keep or tmp)
+        for name in args.logs:
+            log = SHARED / "datasets" / "sociopatterns" / LOGS[name]
+            print(f"== {name}")
+            s = run(name, log, base / name)
+            ratio = s.get("ratio_to_best_baseline")
+            print(f"{name}: eventnet p@5 {s['eventnet_precision']:.4f} vs {s['best_baseline']} "
+                  f"{s['best_baseline_precision']:.4f} -> ratio {ratio:.3f}" if ratio else name)
+
+
+if __name__ == "__main__":
+    main()

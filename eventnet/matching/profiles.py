@@ -1,0 +1,76 @@
+"""Who offers, asks and cares about what: per-person features and capped inverted indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eventnet.matching.model import Match, Person
+from eventnet.matching.text import features, matches, normalise, stems
+
+
+def _feature_set(phrases: tuple[str, ...]) -> frozenset[str]:
+    out: set[str] = set()
+    for phrase in phrases:
+        out |= features(phrase)
+    return frozenset(out)
+
+
+def field_of(person: Person) -> frozenset[str]:
+    """What field or role a person is in: their company and the topical stems of their title."""
+    out = {f"t:{s}" for s in stems(person.title)}
+    company = normalise(person.company)
+    if company:
+        out.add(f"co:{company}")
+    return frozenset(out)
+
+
+@dataclass
+class ProfileIndex:
+    """Features per person and inverted indexes from feature to people (sorted by id)."""
+
+    interests: dict[int, frozenset[str]]
+    offers: dict[int, frozenset[str]]
+    asks: dict[int, frozenset[str]]
+    by_interest: dict[str, list[int]]
+    by_offer: dict[str, list[int]]
+    by_ask: dict[str, list[int]]
+
+
+def _invert(per_person: dict[int, frozenset[str]]) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for pid in sorted(per_person):
+        for f in sorted(per_person[pid]):
+            index.setdefault(f, []).append(pid)
+    return index
+
+
+def build_index(people: Sequence[Person]) -> ProfileIndex:
+    """Index everyone's interests, offers and asks by feature."""
+    interests = {p.id: _feature_set(p.interests) for p in people}
+    offers = {p.id: _feature_set(p.offers) for p in people}
+    asks = {p.id: _feature_set(p.asks) for p in people}
+    return ProfileIndex(interests, offers, asks, _invert(interests), _invert(offers), _invert(asks))
+
+
+def help_matches(giver: Person, receiver: Person) -> list[Match]:
+    """The giver's offers that answer the receiver's asks, as (giver phrase, receiver phrase)."""
+    return [Match(mine=a, theirs=b) for a, b in matches(giver.offers, receiver.asks)]
+
+
+def shared_interests(me: Person, other: Person) -> list[Match]:
+    """Interests the two share, as (my phrase, their phrase)."""
+    return [Match(mine=a, theirs=b) for a, b in matches(me.interests, other.interests)]
+
+
+def sample(ids: list[int], cap: int, salt: int) -> list[int]:
+    """At most `cap` ids from a posting list: a deterministic window that moves with `salt`.
+
+    Popular features would otherwise make candidate generation quadratic, and always taking the
+    first ids would suggest the same people to everyone.
+    """
+    if len(ids) <= cap:
+        return ids
+    start = (salt * 2654435761) % len(ids)
+    window = ids[start:start + cap]
+    return window + ids[: cap - len(window)]

@@ -1,0 +1,269 @@
+"""Suggested introductions: weak ties through the encounter graph, complementary profiles,
+diversity, and a cap on how often anyone is suggested.
+
+Candidates come only from a bounded random walk over the encounter graph and from capped inverted
+indexes of profile features, never from a pass over all pairs of attendees.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from eventnet.matching.graph import Graph
+from eventnet.matching.model import Person, Reason, Suggestion
+from eventnet.matching.profiles import (
+    ProfileIndex,
+    field_of,
+    help_matches,
+    sample,
+    shared_interests,
+)
+
+# The walk. Product and scale choices: restart probability as in personalised PageRank, the
+# strongest ties followed per person, and a budget of path steps per attendee beyond two hops.
+RESTART = 0.3
+NEIGHBOUR_CAP = 40
+FAR_BUDGET = 2000
+FAR_STEPS = (3, 4)
+# Two people who talked with the same contact within minutes of each other were probably in the
+# same conversation: that path counts up to twice.
+SAME_CONVERSATION_SECONDS = 15 * 60.0
+CANDIDATE_CAP = 40
+POSTING_CAP = 50
+# Profile evidence, added to the walk score normalised to [0, 1] per attendee.
+THEY_HELP = 0.3  # per feature of my asks in their offers, at most 3
+I_HELP = 0.2  # per feature of my offers in their asks, at most 3
+INTEREST = 0.12  # per shared interest feature, at most 4
+OTHER_FIELD = 1.1  # nudge towards people outside the fields the attendee already met
+
+
+@dataclass
+class Candidate:
+    """One scored candidate for one attendee."""
+
+    id: int
+    score: float
+    walk: float
+
+
+def walk_scores(source: int, graph: Graph) -> tuple[dict[int, float], dict[int, float]]:
+    """Probability of a restarting random walk from `source` to reach each person in 2 to 4 steps.
+
+    Returns the scores and the part of them that came from same-conversation two-step paths.
+    """
+    adjacency = graph.neighbours
+    totals = graph.total
+    keep = 1.0 - RESTART
+    two: dict[int, float] = {}
+    together: dict[int, float] = {}
+    tau = SAME_CONVERSATION_SECONDS
+    horizon = 4 * tau
+    total_u = totals[source]
+    for w, weight_uw, t_uw in adjacency[source][:NEIGHBOUR_CAP]:
+        step = weight_uw / total_u / totals[w]
+        for v, weight_wv, t_wv in adjacency[w][:NEIGHBOUR_CAP]:
+            if v == source:
+                continue
+            mass = step * weight_wv
+            two[v] = two.get(v, 0.0) + mass
+            gap = abs(t_wv - t_uw)
+            if gap < horizon:
+                together[v] = together.get(v, 0.0) + mass * math.exp(-gap / tau)
+    scores = {v: keep**2 * (m + together.get(v, 0.0)) for v, m in two.items()}
+    frontier = two
+    for power in FAR_STEPS:
+        frontier = _step(frontier, adjacency, totals, FAR_BUDGET)
+        factor = keep**power
+        for v, m in frontier.items():
+            if v != source:
+                scores[v] = scores.get(v, 0.0) + factor * m
+    return scores, {v: keep**2 * m for v, m in together.items()}
+
+
+def _step(
+    mass: dict[int, float],
+    adjacency: Mapping[int, list[tuple[int, float, float]]],
+    totals: Mapping[int, float],
+    budget: int,
+) -> dict[int, float]:
+    """One walk step from the heaviest nodes first, until `budget` edges have been followed."""
+    out: dict[int, float] = {}
+    spent = 0
+    for node, m in sorted(mass.items(), key=lambda item: (-item[1], item[0])):
+        if spent >= budget:
+            break
+        total = totals[node]
+        edges = adjacency[node][:NEIGHBOUR_CAP]
+        spent += len(edges)
+        for v, weight, _ in edges:
+            out[v] = out.get(v, 0.0) + m * weight / total
+    return out
+
+
+def engagement(person_id: int, graph: Graph) -> float:
+    """Between 1 and e: how late in the event the person was still meeting people."""
+    last = graph.last_seen.get(person_id)
+    if last is None:
+        return 1.0
+    span = graph.end - graph.start
+    position = 1.0 if span <= 0 else (last - graph.start) / span
+    return math.exp(position)
+
+
+def candidates_for(
+    me: Person,
+    graph: Graph,
+    index: ProfileIndex,
+    fields: Mapping[int, frozenset[str]],
+    excluded: set[int],
+    eligible: Mapping[int, bool],
+) -> tuple[list[Candidate], dict[int, float]]:
+    """Best candidates for `me`, best first, and the same-conversation part of their walk score."""
+    walk: dict[int, float] = {}
+    together: dict[int, float] = {}
+    if me.id in graph.neighbours:
+        walk, together = walk_scores(me.id, graph)
+    graph_ranked = sorted(
+        ((s, v) for v, s in walk.items() if eligible.get(v, False) and v not in excluded),
+        key=lambda item: (-item[0], item[1]),
+    )[:CANDIDATE_CAP]
+    top = graph_ranked[0][0] if graph_ranked else 1.0
+    pool: dict[int, float] = {v: s / top for s, v in graph_ranked}
+
+    profile: dict[int, float] = {}
+    salt = me.id
+    for features, postings, weight in (
+        (index.asks[me.id], index.by_offer, THEY_HELP),
+        (index.offers[me.id], index.by_ask, I_HELP),
+        (index.interests[me.id], index.by_interest, INTEREST),
+    ):
+        counts: dict[int, int] = {}
+        for feature in sorted(features):
+            for v in sample(postings.get(feature, []), POSTING_CAP, salt):
+                counts[v] = counts.get(v, 0) + 1
+        cap = 4 if weight == INTEREST else 3
+        for v, n in counts.items():
+            if eligible.get(v, False) and v not in excluded:
+                profile[v] = profile.get(v, 0.0) + weight * min(n, cap)
+    if len(profile) > 4 * CANDIDATE_CAP:
+        profile = dict(sorted(profile.items(), key=lambda item: (-item[1], item[0]))
+                       [: 4 * CANDIDATE_CAP])
+
+    known = set(fields.get(me.id, frozenset()))
+    for w, _, _ in graph.neighbours.get(me.id, [])[:NEIGHBOUR_CAP]:
+        known |= fields.get(w, frozenset())
+    out = []
+    for v in set(pool) | set(profile):
+        base = pool.get(v, 0.0) + profile.get(v, 0.0)
+        other = fields.get(v, frozenset())
+        if other and known and not (other & known):
+            base *= OTHER_FIELD
+        out.append(Candidate(v, base * engagement(v, graph), walk.get(v, 0.0)))
+    out.sort(key=lambda c: (-c.score, c.id))
+    return out[:CANDIDATE_CAP], together
+
+
+def allocate(
+    ranked: Mapping[int, list[Candidate]],
+    fallback: list[int],
+    excluded: Mapping[int, set[int]],
+    count: int,
+    cap: int,
+) -> dict[int, list[Candidate]]:
+    """Give every attendee `count` suggestions while nobody is suggested more than `cap` times.
+
+    Round robin, one suggestion per attendee per round, the attendee with the strongest best
+    candidate first (popular people go where the evidence for them is strongest); lists still
+    short at the end are completed from `fallback`.
+    """
+    load: dict[int, int] = {}
+    chosen: dict[int, list[Candidate]] = {u: [] for u in ranked}
+    taken: dict[int, set[int]] = {u: set() for u in ranked}
+    cursor = dict.fromkeys(ranked, 0)
+    order = sorted(ranked, key=lambda u: (-(ranked[u][0].score if ranked[u] else 0.0), u))
+    for _ in range(count):
+        for u in order:
+            options = ranked[u]
+            i = cursor[u]
+            while i < len(options) and load.get(options[i].id, 0) >= cap:
+                i += 1
+            if i < len(options):
+                pick = options[i]
+                chosen[u].append(pick)
+                taken[u].add(pick.id)
+                load[pick.id] = load.get(pick.id, 0) + 1
+                i += 1
+            cursor[u] = i
+    short = [u for u in order if len(chosen[u]) < count]
+    for u in short:
+        # Start each attendee at a different place in the fallback list so that the people
+        # who fill short lists are spread out rather than the same few for everyone.
+        start = (u * 2654435761) % len(fallback) if fallback else 0
+        for v in fallback[start:] + fallback[:start]:
+            if len(chosen[u]) >= count:
+                break
+            if v == u or v in taken[u] or v in excluded[u] or load.get(v, 0) >= cap:
+                continue
+            chosen[u].append(Candidate(v, 0.0, 0.0))
+            taken[u].add(v)
+            load[v] = load.get(v, 0) + 1
+    return chosen
+
+
+def explain(
+    me: Person,
+    other: Person,
+    candidate: Candidate,
+    together: Mapping[int, float],
+    graph: Graph,
+    people: Mapping[int, Person],
+    fields: Mapping[int, frozenset[str]],
+) -> Suggestion:
+    """Turn a chosen candidate into a suggestion with reasons, giving before asking."""
+    reasons: list[Reason] = []
+    for m in help_matches(me, other)[:2]:
+        reasons.append(Reason("you_can_help", {"name": other.name, "offer": m.mine,
+                                               "ask": m.theirs}))
+    for m in help_matches(other, me)[:2]:
+        reasons.append(Reason("complementary", {"name": other.name, "offer": m.mine,
+                                                "ask": m.theirs}))
+    mine = {w: (weight, t) for w, weight, t in graph.neighbours.get(me.id, [])}
+    common = [(weight, w, t) for w, weight, t in graph.neighbours.get(other.id, []) if w in mine]
+    common.sort(key=lambda item: (-mine[item[1]][0] - item[0], item[1]))
+    if common:
+        names = [people[w].name for _, w, _ in common[:3]]
+        reasons.append(Reason("common_contacts", {
+            "name": other.name, "names": _and(names), "count": str(len(common))}))
+        if together.get(other.id, 0.0) > 0:
+            best = min(common, key=lambda c: (abs(c[2] - mine[c[1]][1]), c[1]))
+            if abs(best[2] - mine[best[1]][1]) <= 2 * SAME_CONVERSATION_SECONDS:
+                reasons.append(Reason("same_conversation", {
+                    "name": other.name, "contact": people[best[1]].name}))
+    elif candidate.walk > 0:
+        reasons.append(Reason("extended_network", {"name": other.name}))
+    shared = shared_interests(me, other)
+    if shared:
+        reasons.append(Reason("shared_interests", {
+            "name": other.name, "interests": ", ".join(m.mine for m in shared)}))
+    theirs = fields.get(other.id, frozenset())
+    known = set(fields.get(me.id, frozenset()))
+    for w in mine:
+        known |= fields.get(w, frozenset())
+    if theirs and known and not (theirs & known):
+        reasons.append(Reason("other_field", {
+            "name": other.name, "field": other.title or other.company}))
+    if not reasons:
+        degree = len(graph.neighbours.get(other.id, []))
+        reasons.append(Reason("well_connected", {"name": other.name, "count": str(degree)}))
+    return Suggestion(attendee_id=other.id, score=round(candidate.score, 6), reasons=reasons)
+
+
+def _and(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def all_fields(people: Mapping[int, Person]) -> dict[int, frozenset[str]]:
+    """Field/role features per attendee (empty when company and title are blank)."""
+    return {pid: field_of(p) for pid, p in people.items()}
