@@ -7,10 +7,16 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from eventnet.models import Event
 from eventnet.services.attendees import Profile, split_list
+
+
+def choices(pairs: list[tuple[str, Any]]) -> list[SelectChoice]:
+    """SelectField choices from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class ProfileForm(FlaskForm):
@@ -34,7 +40,7 @@ class ProfileForm(FlaskForm):
     consent_introductions = BooleanField(
         _l("Suggest me for introductions to people I have not met yet (double opt-in)"))
     consent_followup = BooleanField(_l("Send me one follow-up email after the event"))
-    language = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+    language = SelectField(_l("Language"), choices=choices([("en", "English"), ("fr", "Français")]))
 
     def profile(self, event: Event) -> Profile:
         """The submitted profile (custom questions read from ``q_<key>`` fields)."""
@@ -44,7 +50,8 @@ class ProfileForm(FlaskForm):
             if field is not None:
                 answers[q["key"]] = field.data
         return Profile(
-            name=self.name.data or "", email=self.email.data,
+            name=self.name.data or "",
+            email=self.email.data if self.email is not None else None,
             company=(self.company.data or "").strip(), title=(self.title.data or "").strip(),
             bio=(self.bio.data or "").strip(),
             interests=split_list(self.interests.data),
@@ -70,7 +77,7 @@ def with_questions(form_class: type[ProfileForm], event: Event) -> type[ProfileF
                                                   else [])
         elif q["kind"] == "choice":
             attrs[f"q_{q['key']}"] = SelectField(
-                q["label"], choices=[("", "—")] + [(c, c) for c in q["choices"]],
+                q["label"], choices=choices([("", "—")] + [(c, c) for c in q["choices"]]),
                 validators=validators)
         else:
             attrs[f"q_{q['key']}"] = StringField(q["label"],
@@ -81,7 +88,8 @@ def with_questions(form_class: type[ProfileForm], event: Event) -> type[ProfileF
 def fill_from_attendee(form: ProfileForm, attendee: Any) -> None:
     """Prefill a profile form from an attendee on GET."""
     form.name.data = attendee.name
-    form.email.data = attendee.email
+    if form.email is not None:
+        form.email.data = attendee.email
     form.company.data = attendee.company
     form.title.data = attendee.title
     form.bio.data = attendee.bio

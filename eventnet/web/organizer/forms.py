@@ -15,6 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
+from eventnet.web.forms_common import choices
+
 
 class SignInForm(FlaskForm):
     """Organizer sign-in."""
@@ -62,8 +64,8 @@ class EventForm(FlaskForm):
 class BadgesForm(FlaskForm):
     """Choose a badge layout."""
 
-    layout = SelectField(_l("Layout"), choices=[
+    layout = SelectField(_l("Layout"), choices=choices([
         ("a6", _l("A6, one badge per page")),
         ("sheet-6", _l("Six 4×3 in badges per sheet")),
-    ])
-    paper = SelectField(_l("Paper"), choices=[("a4", "A4"), ("letter", "US Letter")])
+    ]))
+    paper = SelectField(_l("Paper"), choices=choices([("a4", "A4"), ("letter", "US Letter")]))

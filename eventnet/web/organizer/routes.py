@@ -17,7 +17,7 @@ from eventnet.services.attendees import list_attendees, split_list
 from eventnet.services.errors import EventnetError
 from eventnet.services.organizers import authenticate
 from eventnet.web.auth import organizer_event
-from eventnet.web.forms_common import attach_error
+from eventnet.web.forms_common import attach_error, choices
 from eventnet.web.organizer import bp
 from eventnet.web.organizer.forms import BadgesForm, EventForm, SignInForm
 
@@ -79,7 +79,7 @@ def _data_from(form: EventForm) -> event_service.EventData:
 
 def _event_form(event: Event | None = None) -> EventForm:
     form = EventForm()
-    form.timezone.choices = [(tz, tz) for tz in event_service.timezone_choices()]
+    form.timezone.choices = choices([(tz, tz) for tz in event_service.timezone_choices()])
     if request.method == "GET":
         if event is None:
             form.timezone.data = "Europe/Paris"
