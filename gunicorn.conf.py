@@ -20,6 +20,9 @@ timeout = 60
 graceful_timeout = 20
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 wsgi_app = "wsgi:app"
+# gunicorn 27 opens one control socket per user by default; a second server on the same
+# machine (another instance, a benchmark baseline) would clash with it. We do not use it.
+control_socket_disable = True
 
 
 def on_starting(server):  # noqa: ANN001, ARG001
