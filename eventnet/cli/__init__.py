@@ -34,9 +34,9 @@ class ServiceCommand(click.Command):
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app (for ``flask --app eventnet`` and ``eventnet``)."""
-    from eventnet.cli import attendees, demo, events, organizers, outbox
+    from eventnet.cli import attendees, demo, events, organizers, outbox, scans
 
-    for module in (organizers, events, attendees, demo, outbox):
+    for module in (organizers, events, attendees, demo, outbox, scans):
         module.register(app)
 
 

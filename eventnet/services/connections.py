@@ -1,14 +1,17 @@
-"""Reading an attendee's connections, as seen from their side."""
+"""An attendee's connections, as seen from their side: reading, annotating, forgetting."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from flask_babel import gettext as _
+from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.models import Attendee, Connection
+from eventnet.models import Attendee, Connection, Scan
+from eventnet.services.errors import NotFound
 
 
 def connections_for(attendee: Attendee) -> list[dict[str, Any]]:
@@ -38,3 +41,104 @@ def connections_for(attendee: Attendee) -> list[dict[str, Any]]:
             "shares_contact": other.consent_share_contact,
         })
     return result
+
+
+def _my_connection(session: Any, attendee_id: int, connection_id: int) -> tuple[Connection, str]:
+    """The connection (row-locked on PostgreSQL) and my side of it; NotFound if not mine."""
+    query = select(Connection).where(Connection.id == connection_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    conn = session.scalar(query)
+    if conn is None or attendee_id not in (conn.a_id, conn.b_id):
+        raise NotFound(_("No such connection."), code="unknown_connection")
+    other = conn.b if conn.a_id == attendee_id else conn.a
+    if other.erased_at is not None:
+        raise NotFound(_("No such connection."), code="unknown_connection")
+    return conn, "a" if conn.a_id == attendee_id else "b"
+
+
+def update_my_connection(attendee_id: int, connection_id: int, *, note: str | None = None,
+                         tags: list[str] | None = None) -> dict[str, Any]:
+    """Replace my note and/or my tags on a connection. Raises NotFound or Invalid."""
+    from eventnet.services.scans import check_scan_input
+
+    clean_note, clean_tags = check_scan_input(note, tags, None, None)
+    with write_transaction() as session:
+        conn, side = _my_connection(session, attendee_id, connection_id)
+        if note is not None:
+            setattr(conn, f"{side}_note", clean_note)
+        if tags is not None:
+            setattr(conn, f"{side}_tags", clean_tags)
+    return connection_for(attendee_id, connection_id)
+
+
+def forget_connection(attendee_id: int, connection_id: int) -> bool:
+    """Remove my side of a connection: my scans of them, my note and tags.
+
+    The connection disappears when the other person never scanned me; otherwise it stays,
+    one-way, built from their scans. Returns whether the connection still exists.
+    Raises NotFound.
+    """
+    with write_transaction() as session:
+        conn, side = _my_connection(session, attendee_id, connection_id)
+        other_id = conn.b_id if side == "a" else conn.a_id
+        session.execute(delete(Scan).where(Scan.scanner_id == attendee_id,
+                                           Scan.scanned_id == other_id)
+                        .execution_options(synchronize_session=False))
+        theirs = session.execute(
+            select(func.count(Scan.id), func.min(Scan.scanned_at), func.max(Scan.scanned_at),
+                   func.count(Scan.id).filter(Scan.is_counted.is_(True)))
+            .where(Scan.scanner_id == other_id, Scan.scanned_id == attendee_id)
+        ).one()
+        if theirs[0] == 0:
+            session.delete(conn)
+            return False
+        setattr(conn, f"{side}_scan_count", 0)
+        setattr(conn, f"{side}_note", "")
+        setattr(conn, f"{side}_tags", [])
+        conn.scan_count = theirs[3]
+        conn.first_met_at, conn.last_met_at = theirs[1], theirs[2]
+        conn.is_mutual = False
+    return True
+
+
+def connection_json(entry: dict[str, Any]) -> dict[str, Any]:
+    """A ``connections_for`` entry as plain JSON."""
+    other: Attendee = entry["other"]
+    person: dict[str, Any] = {
+        "id": other.id, "name": other.name, "company": other.company, "title": other.title,
+        "interests": list(other.interests or []), "offers": list(other.offers or []),
+        "asks": list(other.asks or []),
+    }
+    # Contact details: only when they agreed to share them with the people they connect with.
+    if other.consent_share_contact:
+        person.update(email=other.email, links=list(other.links or []), phone=other.phone)
+    return {
+        "id": entry["id"], "person": person,
+        "first_met_at": entry["first_met_at"].isoformat(),
+        "last_met_at": entry["last_met_at"].isoformat(),
+        "scan_count": entry["scan_count"], "is_mutual": entry["is_mutual"],
+        "i_scanned": entry["i_scanned"], "note": entry["note"], "tags": entry["tags"],
+    }
+
+
+def connection_for(attendee_id: int, connection_id: int) -> dict[str, Any]:
+    """One of the attendee's connections as JSON, in a single query. Raises NotFound."""
+    other_id = case((Connection.a_id == attendee_id, Connection.b_id), else_=Connection.a_id)
+    row = db.session.execute(
+        select(Connection, Attendee)
+        .join(Attendee, Attendee.id == other_id)
+        .where(Connection.id == connection_id,
+               or_(Connection.a_id == attendee_id, Connection.b_id == attendee_id))
+    ).first()
+    if row is None or row[1].erased_at is not None:
+        raise NotFound(_("No such connection."), code="unknown_connection")
+    conn, other = row
+    mine_a = conn.a_id == attendee_id
+    return connection_json({
+        "id": conn.id, "other": other, "first_met_at": conn.first_met_at,
+        "last_met_at": conn.last_met_at, "scan_count": conn.scan_count,
+        "is_mutual": conn.is_mutual, "note": conn.a_note if mine_a else conn.b_note,
+        "tags": list(conn.a_tags if mine_a else conn.b_tags),
+        "i_scanned": (conn.a_scan_count if mine_a else conn.b_scan_count) > 0,
+    })

@@ -1,33 +1,42 @@
 """Recording badge scans and keeping each pair's Connection up to date.
 
-Safe under concurrency on both backends: a replayed ``client_id`` and a pair's first
-connection are inserted with ON CONFLICT DO NOTHING and the connection row is locked
-(PostgreSQL) or the whole write serialized (SQLite, BEGIN IMMEDIATE) before it is updated.
+One rule, one place: the badge page, the in-app scanner, the JSON API and the CSV importer
+all end in ``_record``. It is safe under concurrency on both backends: the pair's connection
+row is upserted first, which locks it on PostgreSQL (and SQLite serializes every write with
+BEGIN IMMEDIATE), so the repeat-window check and the counters see every earlier scan of the
+pair; a replayed ``client_id`` hits a unique constraint and is answered from the stored row.
+
+The path is kept lean on purpose (it is the hottest write of an event): Core statements that
+fetch only the columns they need, no ORM objects loaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, Connection, Scan, utcnow
-from eventnet.services.errors import Conflict, Invalid, NotFound
+from eventnet.services import tokens
+from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound
 
 #: a second scan of the same person by the same scanner within this window is stored
 #: but does not count as another encounter
 REPEAT_WINDOW = timedelta(minutes=10)
 MAX_NOTE_LENGTH = 2000
 MAX_TAGS = 10
+MAX_TAG_LENGTH = 50
 MAX_CLIENT_ID_LENGTH = 100
 #: offline replays may be this old, and no later than the server clock allows
 MAX_REPLAY_AGE = timedelta(days=30)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+SOURCES = ("badge", "scanner", "api", "import")
 
 
 @dataclass
@@ -36,32 +45,66 @@ class ScanResult:
 
     scan_id: int
     connection_id: int
+    scanned_id: int
     is_new: bool
     is_counted: bool
 
 
-def _insert(session: object, model: type) -> object:
+@dataclass
+class BadgeOwner:
+    """The few columns of a badge's owner that scanning needs."""
+
+    attendee_id: int
+    event_id: int
+
+
+@dataclass
+class ScannerRef:
+    """The attendee behind an access token: just what the scan path needs."""
+
+    attendee_id: int
+    event_id: int
+
+
+def scanner_for_token(token: str) -> ScannerRef | None:
+    """The (not erased) attendee owning this personal API secret, if any."""
+    if not token.startswith("ea_") or len(token) > 100:
+        return None
+    row = db.session.execute(
+        select(Attendee.id, Attendee.event_id).where(
+            Attendee.access_token_hash == tokens.sha256(token), Attendee.erased_at.is_(None))
+    ).first()
+    return ScannerRef(row.id, row.event_id) if row is not None else None
+
+
+def _insert(model: type) -> Any:
     dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model))
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
 
 
-def check_scan_input(note: str, tags: list[str] | tuple[str, ...], client_id: str | None,
+def check_scan_input(note: str | None, tags: list[str] | tuple[str, ...] | None,
+                     client_id: str | None,
                      scanned_at: datetime | None) -> tuple[str, list[str]]:
     """Validate a scan's free fields; returns the cleaned note and tags. Raises Invalid."""
+    if not isinstance(note, str | None):
+        raise Invalid(_("The note must be text."), code="invalid_note", field="note")
     note = (note or "").strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise Invalid(_("The note is too long (%(n)d characters at most).", n=MAX_NOTE_LENGTH),
                       code="note_too_long", field="note")
+    if not isinstance(tags, list | tuple | None):
+        raise Invalid(_("Tags must be a list of texts."), code="invalid_tags", field="tags")
     clean_tags: list[str] = []
     for tag in tags or []:
-        if not isinstance(tag, str) or not tag.strip() or len(tag) > 50:
-            raise Invalid(_("Tags are short non-empty texts."), code="invalid_tags",
-                          field="tags")
+        if not isinstance(tag, str) or not tag.strip() or len(tag) > MAX_TAG_LENGTH:
+            raise Invalid(_("Tags are short non-empty texts (%(n)d characters at most).",
+                            n=MAX_TAG_LENGTH), code="invalid_tags", field="tags")
         if tag.strip() not in clean_tags:
             clean_tags.append(tag.strip())
     if len(clean_tags) > MAX_TAGS:
         raise Invalid(_("At most %(n)d tags.", n=MAX_TAGS), code="invalid_tags", field="tags")
-    if client_id is not None and (not client_id or len(client_id) > MAX_CLIENT_ID_LENGTH):
+    if client_id is not None and (not isinstance(client_id, str) or not client_id.strip()
+                                  or len(client_id) > MAX_CLIENT_ID_LENGTH):
         raise Invalid(_("client_id must be 1 to %(n)d characters.", n=MAX_CLIENT_ID_LENGTH),
                       code="invalid_client_id", field="client_id")
     if scanned_at is not None:
@@ -75,52 +118,134 @@ def check_scan_input(note: str, tags: list[str] | tuple[str, ...], client_id: st
     return note, clean_tags
 
 
-def resolve_badge(scanner: Attendee, token: str) -> Attendee:
-    """The attendee behind a badge that ``scanner`` may record. Raises NotFound/Conflict."""
-    badge = db.session.scalar(select(Badge).where(Badge.token == token))
-    if badge is None or badge.attendee.erased_at is not None:
+def parse_scanned_at(raw: object) -> datetime | None:
+    """Parse an ISO 8601 timestamp with an offset (``Z`` allowed).
+
+    Raises EventnetError (400, ``invalid_scanned_at``) when it is not one.
+    """
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise EventnetError(
+            _("scanned_at must be an ISO 8601 text, e.g. 2026-05-04T18:30:00Z."),
+            code="invalid_scanned_at", field="scanned_at")
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("z", "Z"))
+    except ValueError as exc:
+        raise EventnetError(_("scanned_at is not an ISO 8601 time, e.g. 2026-05-04T18:30:00Z."),
+                            code="invalid_scanned_at", field="scanned_at") from exc
+    if value.tzinfo is None:
+        raise EventnetError(_("scanned_at needs a time zone offset (e.g. Z or +02:00)."),
+                            code="invalid_scanned_at", field="scanned_at")
+    return value
+
+
+def badge_owner(event_id: int, token: str) -> BadgeOwner:
+    """Who wears the badge ``token``, for a scanner at ``event_id``.
+
+    Raises NotFound (unknown badge), Conflict (``other_event``, ``badge_revoked``).
+    """
+    if not isinstance(token, str) or not token or len(token) > 200:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
-    if badge.attendee.event_id != scanner.event_id:
+    row = db.session.execute(
+        select(Badge.attendee_id, Badge.revoked_at, Attendee.event_id, Attendee.erased_at)
+        .join(Attendee, Attendee.id == Badge.attendee_id)
+        .where(Badge.token == token_from_text(token))
+    ).first()
+    if row is None or row.erased_at is not None:
+        raise NotFound(_("Unknown badge."), code="unknown_badge")
+    if row.event_id != event_id:
         raise Conflict(_("This badge is for another event."), code="other_event")
-    if badge.revoked_at is not None:
+    if row.revoked_at is not None:
         raise Conflict(_("This badge was revoked; its owner has a new one."),
                        code="badge_revoked")
-    return badge.attendee
+    return BadgeOwner(row.attendee_id, row.event_id)
 
 
-def record_scan(scanner_id: int, scanned_id: int, *, note: str = "",
-                tags: list[str] | tuple[str, ...] = (), scanned_at: datetime | None = None,
+def token_from_text(text: str) -> str:
+    """The badge token in what a QR code decodes to: a bare token or a ``.../b/<token>`` URL."""
+    text = text.strip()
+    if "/b/" in text:
+        text = text.rsplit("/b/", 1)[1]
+    return text.split("?", 1)[0].split("#", 1)[0].strip("/")
+
+
+def resolve_badge(scanner: Attendee, token: str) -> Attendee:
+    """The attendee behind a badge that ``scanner`` may record. Raises NotFound/Conflict."""
+    owner = badge_owner(scanner.event_id, token)
+    attendee = db.session.get(Attendee, owner.attendee_id)
+    assert attendee is not None
+    return attendee
+
+
+def scan_badge(scanner_id: int, event_id: int, token: str, *, note: str | None = "",
+               tags: list[str] | tuple[str, ...] | None = (),
+               scanned_at: datetime | None = None, client_id: str | None = None,
+               source: str = "api") -> ScanResult:
+    """Record that ``scanner`` scanned the badge ``token``; idempotent per ``client_id``.
+
+    Raises NotFound (unknown badge), Conflict (other event, revoked badge, reused client_id)
+    or Invalid (self-scan, bad fields).
+    """
+    note, clean_tags = check_scan_input(note, tags, client_id, scanned_at)
+    owner = badge_owner(event_id, token)
+    if owner.attendee_id == scanner_id:
+        raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
+    with write_transaction():
+        return _record(event_id, scanner_id, owner.attendee_id, note, clean_tags, scanned_at,
+                       client_id, source)
+
+
+def record_scan(scanner_id: int, scanned_id: int, *, note: str | None = "",
+                tags: list[str] | tuple[str, ...] | None = (),
+                scanned_at: datetime | None = None,
                 client_id: str | None = None, source: str = "api") -> ScanResult:
     """Record that ``scanner`` scanned ``scanned``; idempotent per ``client_id``.
 
     Raises Invalid (self-scan, bad fields) or NotFound / Conflict (unknown, other event).
     """
     if scanner_id == scanned_id:
-        raise Invalid(_("You cannot scan your own badge."), code="self_scan")
-    note, tags = check_scan_input(note, list(tags), client_id, scanned_at)
-    with write_transaction() as session:
-        return _record(session, scanner_id, scanned_id, note, tags, scanned_at, client_id,
-                       source)
+        raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
+    note, clean_tags = check_scan_input(note, tags, client_id, scanned_at)
+    with write_transaction():
+        rows = {r.id: r for r in db.session.execute(
+            select(Attendee.id, Attendee.event_id, Attendee.erased_at)
+            .where(Attendee.id.in_((scanner_id, scanned_id))))}
+        scanner, scanned = rows.get(scanner_id), rows.get(scanned_id)
+        if scanner is None or scanned is None or scanner.erased_at or scanned.erased_at:
+            raise NotFound(_("Unknown attendee."), code="unknown_attendee")
+        if scanner.event_id != scanned.event_id:
+            raise Conflict(_("This badge is for another event."), code="other_event")
+        return _record(scanner.event_id, scanner_id, scanned_id, note, clean_tags, scanned_at,
+                       client_id, source)
 
 
-def _record(session: object, scanner_id: int, scanned_id: int, note: str, tags: list[str],
+def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: list[str],
             scanned_at: datetime | None, client_id: str | None, source: str) -> ScanResult:
+    """Store one scan and fold it into the pair's connection (inside a write transaction)."""
     s = db.session
-    scanner = s.get(Attendee, scanner_id)
-    scanned = s.get(Attendee, scanned_id)
-    if scanner is None or scanned is None or scanner.erased_at or scanned.erased_at:
-        raise NotFound(_("Unknown attendee."), code="unknown_attendee")
-    if scanner.event_id != scanned.event_id:
-        raise Conflict(_("This badge is for another event."), code="other_event")
     now = utcnow()
     at = scanned_at or now
     a_id, b_id = sorted((scanner_id, scanned_id))
+    side = "a" if scanner_id == a_id else "b"
 
     if client_id is not None:
-        existing = s.scalar(select(Scan).where(Scan.scanner_id == scanner_id,
-                                               Scan.client_id == client_id))
-        if existing is not None:
-            return _replayed(existing, scanned_id)
+        replay = _replayed(scanner_id, scanned_id, client_id)
+        if replay is not None:
+            return replay
+
+    # Upsert the pair's connection: creates it, or (PostgreSQL) locks the existing row until
+    # the commit, so same-pair scans are applied one after the other.
+    c = Connection.__table__.c
+    conn = s.execute(
+        _insert(Connection).values(
+            event_id=event_id, a_id=a_id, b_id=b_id, first_met_at=at, last_met_at=at,
+            scan_count=0, a_scan_count=0, b_scan_count=0, is_mutual=False, a_note="",
+            b_note="", a_tags=[], b_tags=[],
+        ).on_conflict_do_update(index_elements=["a_id", "b_id"], set_={"a_id": a_id})
+        .returning(c.id, c.a_scan_count, c.b_scan_count, c.first_met_at, c.last_met_at,
+                   getattr(c, f"{side}_note"), getattr(c, f"{side}_tags"))
+    ).one()
 
     previous = s.scalar(
         select(func.max(Scan.scanned_at)).where(
@@ -129,57 +254,59 @@ def _record(session: object, scanner_id: int, scanned_id: int, note: str, tags: 
     )
     is_counted = previous is None or abs(at - previous) >= REPEAT_WINDOW
 
-    values = dict(event_id=scanner.event_id, scanner_id=scanner_id, scanned_id=scanned_id,
-                  scanned_at=at, recorded_at=now, note=note, tags=tags, client_id=client_id,
-                  source=source, is_counted=is_counted)
-    stmt = _insert(s, Scan).values(**values)
+    stmt = _insert(Scan).values(
+        event_id=event_id, scanner_id=scanner_id, scanned_id=scanned_id, scanned_at=at,
+        recorded_at=now, note=note, tags=tags, client_id=client_id, source=source,
+        is_counted=is_counted)
     if client_id is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["scanner_id", "client_id"])
     scan_id = s.execute(stmt.returning(Scan.id)).scalar()
     if scan_id is None:
         # A concurrent replay of the same client_id won the race (PostgreSQL).
-        existing = s.scalar(select(Scan).where(Scan.scanner_id == scanner_id,
-                                               Scan.client_id == client_id))
-        assert existing is not None
-        return _replayed(existing, scanned_id)
+        replay = _replayed(scanner_id, scanned_id, client_id or "")
+        assert replay is not None
+        return replay
 
-    s.execute(
-        _insert(s, Connection).values(
-            event_id=scanner.event_id, a_id=a_id, b_id=b_id, first_met_at=at, last_met_at=at,
-            scan_count=0, a_scan_count=0, b_scan_count=0, is_mutual=False, a_note="",
-            b_note="", a_tags=[], b_tags=[],
-        ).on_conflict_do_nothing(index_elements=["a_id", "b_id"])
-    )
-    query = select(Connection).where(Connection.a_id == a_id, Connection.b_id == b_id)
-    if s.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    conn = s.execute(query.execution_options(populate_existing=True)).scalar_one()
-    side = "a" if scanner_id == a_id else "b"
+    counts = {"a": conn.a_scan_count, "b": conn.b_scan_count}
+    mine = counts[side]
     if is_counted:
-        conn.scan_count += 1
-        setattr(conn, f"{side}_scan_count", getattr(conn, f"{side}_scan_count") + 1)
-    elif getattr(conn, f"{side}_scan_count") == 0:
-        setattr(conn, f"{side}_scan_count", 1)
-    conn.first_met_at = min(conn.first_met_at, at)
-    conn.last_met_at = max(conn.last_met_at, at)
-    conn.is_mutual = conn.a_scan_count > 0 and conn.b_scan_count > 0
-    if note:
-        old = getattr(conn, f"{side}_note")
-        setattr(conn, f"{side}_note", f"{old}\n{note}".strip() if note not in old else old)
+        counts[side] = mine + 1
+    elif mine == 0:
+        counts[side] = 1
+    values: dict[str, Any] = {
+        f"{side}_scan_count": counts[side],
+        "first_met_at": min(conn.first_met_at, at),
+        "last_met_at": max(conn.last_met_at, at),
+        "is_mutual": counts["a"] > 0 and counts["b"] > 0,
+    }
+    if is_counted:
+        values["scan_count"] = Connection.scan_count + 1
+    old_note = conn[5] or ""
+    if note and note not in old_note:
+        values[f"{side}_note"] = f"{old_note}\n{note}".strip()
     if tags:
-        merged = list(getattr(conn, f"{side}_tags"))
-        merged += [t for t in tags if t not in merged]
-        setattr(conn, f"{side}_tags", merged)
-    return ScanResult(scan_id=scan_id, connection_id=conn.id, is_new=True,
-                      is_counted=is_counted)
+        merged = list(conn[6] or [])
+        new = [t for t in tags if t not in merged]
+        if new:
+            values[f"{side}_tags"] = merged + new
+    s.execute(update(Connection).where(Connection.id == conn.id).values(**values)
+              .execution_options(synchronize_session=False))
+    return ScanResult(scan_id=scan_id, connection_id=conn.id, scanned_id=scanned_id,
+                      is_new=True, is_counted=is_counted)
 
 
-def _replayed(existing: Scan, scanned_id: int) -> ScanResult:
-    if existing.scanned_id != scanned_id:
+def _replayed(scanner_id: int, scanned_id: int, client_id: str) -> ScanResult | None:
+    """The stored scan with this ``client_id``, if any. Raises Conflict if for another badge."""
+    a_id, b_id = sorted((scanner_id, scanned_id))
+    row = db.session.execute(
+        select(Scan.id, Scan.scanned_id, Scan.is_counted, Connection.id.label("connection_id"))
+        .outerjoin(Connection, and_(Connection.a_id == a_id, Connection.b_id == b_id))
+        .where(Scan.scanner_id == scanner_id, Scan.client_id == client_id)
+    ).first()
+    if row is None:
+        return None
+    if row.scanned_id != scanned_id:
         raise Conflict(_("This client_id was already used for another badge."),
                        code="client_id_reused", field="client_id")
-    a_id, b_id = sorted((existing.scanner_id, existing.scanned_id))
-    conn_id = db.session.scalar(
-        select(Connection.id).where(Connection.a_id == a_id, Connection.b_id == b_id))
-    return ScanResult(scan_id=existing.id, connection_id=conn_id or 0, is_new=False,
-                      is_counted=existing.is_counted)
+    return ScanResult(scan_id=row.id, connection_id=row.connection_id or 0,
+                      scanned_id=scanned_id, is_new=False, is_counted=row.is_counted)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, session
+from flask import abort, g, request, session
 from flask_login import current_user
 
 from eventnet.extensions import db
@@ -10,6 +10,7 @@ from eventnet.models import Attendee, Event
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services.events import get_event
 from eventnet.services.organizers import role_in
+from eventnet.services.scans import ScannerRef, scanner_for_token
 
 _KEY = "attendees"  # event id (str) → attendee id, for people at several events
 
@@ -50,3 +51,20 @@ def organizer_event(slug: str, *, staff_ok: bool = False) -> Event:
     if role == ROLE_ORGANIZER or (staff_ok and role is not None):
         return event
     abort(404)
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def api_scanner() -> ScannerRef | None:
+    """The attendee whose access token authorizes this request (resolved once per request)."""
+    if "api_scanner" not in g:
+        token = bearer_token()
+        g.api_scanner = scanner_for_token(token) if token else None
+    return g.api_scanner  # type: ignore[no-any-return]

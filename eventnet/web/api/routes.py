@@ -1,16 +1,162 @@
-"""Routes of the JSON API."""
+"""Routes of the JSON API: scans, my connections, event stats.
+
+Every error is ``{"error": {"code", "message"}}`` with its 4xx status; a request that fails
+changes nothing.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
+from flask_babel import gettext as _
 
+from eventnet.extensions import db, limiter
+from eventnet.models import Attendee
+from eventnet.services import connections as connection_service
+from eventnet.services import scans as scan_service
+from eventnet.services.errors import EventnetError, NotFound, Unauthorized
+from eventnet.services.events import get_event
+from eventnet.services.organizers import organizer_for_token, role_in
+from eventnet.services.scan_stats import event_counts
+from eventnet.web import limits
 from eventnet.web.api import bp
 from eventnet.web.api.openapi import document
+from eventnet.web.auth import api_scanner, bearer_token
 
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """The OpenAPI 3 document of this API."""
     return jsonify(document())
+
+
+def _scanner() -> scan_service.ScannerRef:
+    scanner = api_scanner()
+    if scanner is None:
+        if bearer_token() is None:
+            raise Unauthorized(_("Send your access token: Authorization: Bearer ea_..."),
+                               code="missing_token")
+        raise Unauthorized(_("This access token is not valid (or no longer)."),
+                           code="invalid_token")
+    return scanner
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise EventnetError(_("The body must be a JSON object."), code="invalid_json")
+    return body
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise EventnetError(_("%(field)s must be a string.", field=name), code="invalid_field",
+                            field=name)
+    return value
+
+
+def _tags(body: dict[str, Any]) -> list[str] | None:
+    value = body.get("tags")
+    if value is not None and not (isinstance(value, list)
+                                  and all(isinstance(t, str) for t in value)):
+        raise EventnetError(_("tags must be a list of strings."), code="invalid_field",
+                            field="tags")
+    return value
+
+
+@bp.post("/scans")
+@limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
+               deduct_when=limits.is_unauthorized)
+@limiter.limit(limits.UNKNOWN_BADGES, key_func=limits.attendee_key,
+               deduct_when=limits.is_not_found)
+@limiter.limit(limits.SCANS_PER_ATTENDEE, key_func=limits.attendee_key)
+def create_scan() -> Any:
+    """Record a badge scan: 201 when new, 200 when its client_id was recorded before."""
+    scanner = _scanner()
+    body = _json_object()
+    badge = body.get("badge")
+    if not isinstance(badge, str) or not badge.strip():
+        raise EventnetError(_("badge is required: the token (or URL) read from the QR code."),
+                            code="missing_badge", field="badge")
+    client_id = _text(body, "client_id")
+    result = scan_service.scan_badge(
+        scanner.attendee_id, scanner.event_id, badge, note=_text(body, "note") or "",
+        tags=_tags(body) or [], scanned_at=scan_service.parse_scanned_at(body.get("scanned_at")),
+        client_id=client_id,
+        # the in-app scanner says so; anything else is a plain API client
+        source="scanner" if body.get("source") == "scanner" else "api")
+    payload = {
+        "scan": {"id": result.scan_id, "client_id": client_id, "is_new": result.is_new,
+                 "is_counted": result.is_counted},
+        "connection": connection_service.connection_for(scanner.attendee_id,
+                                                        result.connection_id),
+    }
+    response = jsonify(payload)
+    response.status_code = 201 if result.is_new else 200
+    return response
+
+
+def _me() -> Attendee:
+    scanner = _scanner()
+    attendee = db.session.get(Attendee, scanner.attendee_id)
+    assert attendee is not None
+    return attendee
+
+
+@bp.get("/me/connections")
+@limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
+               deduct_when=limits.is_unauthorized)
+@limiter.limit(limits.API_READS_PER_ATTENDEE, key_func=limits.attendee_key)
+def my_connections() -> Any:
+    """The people I met, newest first, with my notes and tags."""
+    me = _me()
+    entries = connection_service.connections_for(me)
+    return jsonify({"connections": [connection_service.connection_json(e) for e in entries]})
+
+
+@bp.patch("/me/connections/<int:connection_id>")
+@limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
+               deduct_when=limits.is_unauthorized)
+@limiter.limit(limits.API_READS_PER_ATTENDEE, key_func=limits.attendee_key)
+def edit_connection(connection_id: int) -> Any:
+    """Replace my note and/or tags on one of my connections."""
+    scanner = _scanner()
+    body = _json_object()
+    unknown = sorted(set(body) - {"note", "tags"})
+    if unknown:
+        raise EventnetError(_("Unknown field(s): %(fields)s. Only note and tags can change.",
+                              fields=", ".join(unknown)), code="invalid_field")
+    return jsonify(connection_service.update_my_connection(
+        scanner.attendee_id, connection_id, note=_text(body, "note"), tags=_tags(body)))
+
+
+@bp.delete("/me/connections/<int:connection_id>")
+@limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
+               deduct_when=limits.is_unauthorized)
+@limiter.limit(limits.API_READS_PER_ATTENDEE, key_func=limits.attendee_key)
+def forget_connection(connection_id: int) -> Any:
+    """Remove my side of a connection (my scans of them, my note and tags)."""
+    scanner = _scanner()
+    connection_service.forget_connection(scanner.attendee_id, connection_id)
+    return "", 204
+
+
+@bp.get("/events/<slug>/stats")
+@limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
+               deduct_when=limits.is_unauthorized)
+def stats(slug: str) -> Any:
+    """Live counts of an event, for its organizers' API token."""
+    token = bearer_token()
+    organizer = organizer_for_token(token) if token and token.startswith("eo_") else None
+    if organizer is None:
+        raise Unauthorized(_("Send an organizer API token: Authorization: Bearer eo_... "
+                             "(eventnet organizers token EMAIL)."), code="invalid_token")
+    try:
+        event = get_event(slug)
+    except NotFound:
+        event = None
+    if event is None or role_in(organizer, event.community_id) is None:
+        raise NotFound(_("No such event."), code="unknown_event")
+    return jsonify(event_counts(event))

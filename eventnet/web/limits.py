@@ -1,0 +1,89 @@
+"""Rate limits of scanning, sign-in and magic-link endpoints (Flask-Limiter).
+
+Authenticated endpoints count per attendee, not per IP address: a whole venue often shares
+one public address behind its Wi-Fi. Failures that could be guessing (a wrong access token,
+an unknown badge, a bad magic link) are counted separately and strictly: only failed
+attempts use them up, so an honest crowd never reaches them.
+
+Limits live in Flask-Limiter's storage: in memory per process by default, shared by every
+app server when ``EVENTNET_RATELIMIT_STORAGE_URL`` points at Redis.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request, session
+from flask_limiter.util import get_remote_address
+
+#: a scan a second is a busy attendee; twice that for a minute is still a person
+SCANS_PER_ATTENDEE = "120/minute;3000/hour"
+#: reading and annotating one's own connections
+API_READS_PER_ATTENDEE = "300/minute"
+#: wrong or unknown access tokens, per IP address: a guesser, not a venue
+BAD_TOKENS_PER_IP = "20/minute;100/hour"
+#: badges that do not exist, per scanner (attendee, or IP address when not signed in)
+UNKNOWN_BADGES = "30/minute;200/hour"
+#: magic links that do not verify, per IP address
+BAD_LINKS_PER_IP = "20/minute;100/hour"
+#: opening magic links at all (a venue's crowd signing in at the door), per IP address
+MAGIC_LINKS_PER_IP = "300/minute"
+#: asking for a magic link: per IP (a venue) and per address asked for (no mail bombing)
+LINK_REQUESTS_PER_IP = "60/minute;600/hour"
+LINK_REQUESTS_PER_EMAIL = "5/10 minutes;20/day"
+#: organizer password attempts that fail, per IP address and per account
+FAILED_SIGNINS_PER_IP = "20/minute;100/hour"
+FAILED_SIGNINS_PER_EMAIL = "10/hour"
+#: door check-in scans, per signed-in organizer or staff member
+CHECKINS_PER_USER = "240/minute"
+
+
+def ip_key() -> str:
+    """The client's IP address (as seen by the app: put ProxyFix in front of a proxy)."""
+    return "ip:" + (get_remote_address() or "unknown")
+
+
+def attendee_key() -> str:
+    """The attendee behind the request (Bearer token or session), else the IP address."""
+    from eventnet.web.auth import api_scanner
+
+    scanner = api_scanner()
+    if scanner is not None:
+        return f"attendee:{scanner.attendee_id}"
+    signed_in = session.get("attendees") or {}
+    if signed_in:
+        return "attendee:" + ",".join(str(v[0]) for _, v in sorted(signed_in.items()))
+    return ip_key()
+
+
+def organizer_key() -> str:
+    """The signed-in organizer, else the IP address."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"organizer:{current_user.id}"
+    return ip_key()
+
+
+def email_key() -> str:
+    """The email address a form asks about (lower-cased), for per-account limits."""
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"email:{email}" if email else ip_key()
+
+
+def is_unauthorized(response: Response) -> bool:
+    """Deduct only for a refused credential."""
+    return response.status_code == 401
+
+
+def is_not_found(response: Response) -> bool:
+    """Deduct only for an unknown badge (or page)."""
+    return response.status_code == 404
+
+
+def is_bad_link(response: Response) -> bool:
+    """Deduct only for a magic link that did not verify."""
+    return response.status_code == 400
+
+
+def is_failed_signin(response: Response) -> bool:
+    """Deduct only when the password was wrong (the page answers 422)."""
+    return response.status_code == 422
