@@ -25,6 +25,8 @@ _ENV: dict[str, tuple[str, Any, Any]] = {
     "EVENTNET_SMTP_TIMEOUT": ("SMTP_TIMEOUT", 30, int),
     "EVENTNET_MAIL_SYNC": ("MAIL_SYNC", True, lambda v: v.lower() in ("1", "true", "yes")),
     "EVENTNET_BROKER_URL": ("BROKER_URL", None, str),
+    "EVENTNET_CELERY_QUEUE": ("CELERY_QUEUE", "eventnet", str),
+    "EVENTNET_OUTBOX_CLAIM_SECONDS": ("OUTBOX_CLAIM_SECONDS", 120, int),
     "EVENTNET_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://", str),
     "EVENTNET_RATELIMIT_ENABLED": (
         "RATELIMIT_ENABLED", True, lambda v: v.lower() in ("1", "true", "yes")

@@ -1,26 +1,53 @@
 """Delivery on Celery, used when ``EVENTNET_BROKER_URL`` is set (Redis as the broker).
 
-Start workers with ``celery -A eventnet.mail.tasks worker``; each task opens the app,
-claims the message (so two workers never send the same one) and delivers it.
+Run on each machine that should deliver mail (see docs/followups.md)::
+
+    celery -A eventnet.mail.tasks worker --concurrency 2
+    celery -A eventnet.mail.tasks beat          # exactly one, anywhere: retries, reminders
+
+Each task opens the app and claims its messages in the database, so several workers on
+several machines never send the same message twice; the broker only carries ids.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from celery import Celery
 
-celery_app = Celery(
-    "eventnet",
-    broker=os.environ.get("EVENTNET_BROKER_URL", "memory://"),
-)
+DEFAULT_QUEUE = "eventnet"
+#: seconds between two passes of the periodic tasks (retries with backoff, leftovers)
+DELIVER_DUE_EVERY = float(os.environ.get("EVENTNET_DELIVER_DUE_EVERY", "30"))
+MAINTAIN_EVERY = float(os.environ.get("EVENTNET_MAINTAIN_EVERY", "600"))
+
+celery_app = Celery("eventnet")
 celery_app.conf.update(
+    broker_url=os.environ.get("EVENTNET_BROKER_URL", "memory://"),
+    task_default_queue=os.environ.get("EVENTNET_CELERY_QUEUE", DEFAULT_QUEUE),
     task_acks_late=False,  # the outbox claim, not the broker, guarantees at-most-once
     worker_prefetch_multiplier=4,
     broker_connection_retry_on_startup=True,
+    task_ignore_result=True,
+    beat_schedule={
+        "deliver-due": {"task": "eventnet.deliver_due", "schedule": DELIVER_DUE_EVERY},
+        "maintain-introductions": {"task": "eventnet.maintain_introductions",
+                                   "schedule": MAINTAIN_EVERY},
+    },
 )
 
 _flask_app = None
+
+
+def configure(config: Mapping[str, Any]) -> None:
+    """Point the producer side at the Flask app's broker and queue."""
+    broker = config.get("BROKER_URL")
+    queue = config.get("CELERY_QUEUE") or DEFAULT_QUEUE
+    if broker and celery_app.conf.broker_url != broker:
+        celery_app.conf.broker_url = broker
+    if celery_app.conf.task_default_queue != queue:
+        celery_app.conf.task_default_queue = queue
 
 
 def _app():  # type: ignore[no-untyped-def]
@@ -35,16 +62,44 @@ def _app():  # type: ignore[no-untyped-def]
 @celery_app.task(name="eventnet.deliver")
 def deliver_task(message_id: int) -> int:
     """Deliver one outbox message; returns how many were sent (0 or 1)."""
+    return deliver_batch_task([message_id])
+
+
+@celery_app.task(name="eventnet.deliver_batch")
+def deliver_batch_task(message_ids: list[int]) -> int:
+    """Deliver these outbox messages (those still queued); returns how many were sent."""
+    from eventnet.extensions import db
     from eventnet.mail.worker import deliver_due
 
     with _app().app_context():
-        return deliver_due(ids=[message_id]).sent
+        try:
+            return deliver_due(ids=list(message_ids)).sent
+        finally:
+            db.session.remove()
 
 
 @celery_app.task(name="eventnet.deliver_due")
 def deliver_due_task(limit: int = 200) -> int:
     """Deliver whatever is due (retries, leftovers); returns how many were sent."""
+    from eventnet.extensions import db
     from eventnet.mail.worker import deliver_due
 
     with _app().app_context():
-        return deliver_due(limit=limit).sent
+        try:
+            return deliver_due(limit=limit).sent
+        finally:
+            db.session.remove()
+
+
+@celery_app.task(name="eventnet.maintain_introductions")
+def maintain_introductions_task() -> int:
+    """Send due reminders and expire old introduction requests; returns how many changed."""
+    from eventnet.extensions import db
+    from eventnet.services.intros import maintain
+
+    with _app().app_context():
+        try:
+            result = maintain()
+            return result.reminded + result.expired
+        finally:
+            db.session.remove()

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any, Protocol
+
+#: called by a transport right before the step after which the message cannot be taken back
+Commit = Callable[[], None]
 
 
 class TransientError(Exception):
@@ -17,10 +24,19 @@ class PermanentError(Exception):
     """Delivery will never succeed (5xx: unknown mailbox, rejected)."""
 
 
-class Transport(Protocol):
-    """Sends built messages; may keep a connection open between sends."""
+class UnconfirmedError(Exception):
+    """The message was handed over but the server's answer never came: maybe delivered."""
 
-    def send(self, message: EmailMessage) -> None: ...
+
+class Transport(Protocol):
+    """Sends built messages; may keep a connection open between sends.
+
+    ``before_commit``, when given, runs right before the irreversible step (the end of the
+    SMTP DATA, the rename of the file): the worker records there that the message is going
+    out, so a worker killed earlier leaves it safely re-sendable.
+    """
+
+    def send(self, message: EmailMessage, before_commit: Commit | None = None) -> None: ...
 
     def close(self) -> None: ...
 
@@ -32,12 +48,14 @@ class FileTransport:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, before_commit: Commit | None = None) -> None:
         """Write the message to ``<directory>/<message-id>.eml``."""
         ident = str(message["Message-ID"] or "message").strip("<>").replace("/", "_")
         path = self.directory / f"{ident}.eml"
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(bytes(message))
+        if before_commit is not None:
+            before_commit()
         tmp.replace(path)
 
     def close(self) -> None:
@@ -78,30 +96,79 @@ class SMTPTransport:
         self._conn = conn
         return conn
 
-    def send(self, message: EmailMessage) -> None:
-        """Send one message; raises TransientError or PermanentError."""
+    def send(self, message: EmailMessage, before_commit: Commit | None = None) -> None:
+        """Send one message; raises TransientError, PermanentError or UnconfirmedError.
+
+        The SMTP conversation is driven step by step so that ``before_commit`` runs after
+        the server accepted the sender, the recipients and the whole body, right before the
+        final ``.``: a worker killed before that point delivered nothing (the server drops
+        an unfinished transaction), so the message may safely be sent again.
+        """
         conn = self._connect()
+        sender = getaddresses([str(message["From"])])[0][1]
+        recipients = [addr for _name, addr in getaddresses(
+            [str(v) for v in (message.get_all("To", []) + message.get_all("Cc", []))])]
+        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        data = re.sub(rb"(?m)^\.", b"..", data)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
         try:
-            refused = conn.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _msg in exc.recipients.values()]
-            raise _classify(min(codes), str(exc.recipients)) from exc
+            code, reply = conn.mail(sender)
+            if code != 250:
+                self._reset(conn)
+                raise _classify(code, reply.decode(errors="replace"))
+            refused: dict[str, tuple[int, bytes]] = {}
+            for addr in recipients:
+                code, reply = conn.rcpt(addr)
+                if code not in (250, 251):
+                    refused[addr] = (code, reply)
+            if refused:
+                self._reset(conn)
+                raise _classify(min(c for c, _r in refused.values()), f"refused: {refused}")
+            code, reply = conn.docmd("DATA")
+            if code != 354:
+                self._reset(conn)
+                raise _classify(code, reply.decode(errors="replace"))
+            conn.send(data)
         except smtplib.SMTPResponseException as exc:
             self.close()
             raise _classify(exc.smtp_code, exc.smtp_error.decode(errors="replace")) from exc
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TransientError(str(exc)) from exc
-        if refused:
-            raise PermanentError(f"recipients refused: {refused}")
+        if before_commit is not None:
+            try:
+                before_commit()
+            except BaseException:
+                # Drop the connection without the final dot: the server discards the message.
+                self._drop()
+                raise
+        try:
+            conn.send(b".\r\n")
+            code, reply = conn.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise UnconfirmedError(f"no answer after the message was sent: {exc}") from exc
+        if code != 250:
+            raise _classify(code, reply.decode(errors="replace"))
+
+    def _reset(self, conn: smtplib.SMTP) -> None:
+        try:
+            conn.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError):
+                self._conn.close()
+            self._conn = None
 
     def close(self) -> None:
         """Quit the SMTP session if one is open."""
         if self._conn is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._conn.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
             self._conn = None
 
 

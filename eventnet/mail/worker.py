@@ -1,33 +1,57 @@
 """The delivery worker: claims due messages from the outbox and sends them.
 
-At most once: a message is marked ``sending`` (committed) before the SMTP conversation. A
-worker killed mid-send leaves it ``sending``; when its claim lapses it is marked failed with
-"delivery state unknown" instead of being sent again. Errors the transport reports are known
-and safe: transient ones are retried with exponential backoff, permanent ones recorded.
+At most once, and exactly once when nothing goes wrong between the last byte and the
+server's answer:
+
+- A worker *claims* a batch of queued messages (``claimed_until`` in the future; the status
+  stays ``queued``) and keeps extending the claim while it works through them. A killed
+  worker's claim lapses and another worker sends those messages: nothing of them reached
+  the server yet.
+- Right before the irreversible step (the final ``.`` of the SMTP DATA, the rename of the
+  ``.eml`` file) the message is committed as ``sending``; after the server's answer it is
+  committed as ``sent``. A killed worker leaves at most one message ``sending``; when its
+  claim lapses it becomes ``unconfirmed`` (it was handed over and probably delivered) and
+  is never sent again automatically.
+
+Errors the transport reports are known and safe: transient ones are retried with
+exponential backoff, permanent ones recorded. Messages of kinds that follow the
+recipient's consent are cancelled if the recipient unsubscribed or was erased meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
-from flask import current_app
-from sqlalchemy import select, update
+from flask import Flask, current_app
+from sqlalchemy import or_, select, update
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.mail.transports import PermanentError, TransientError, Transport, make_transport
-from eventnet.models import OutboundEmail, utcnow
-from eventnet.models.outbox import FAILED, QUEUED, SENDING, SENT
+from eventnet.mail.transports import (
+    PermanentError,
+    TransientError,
+    Transport,
+    UnconfirmedError,
+    make_transport,
+)
+from eventnet.models import Attendee, OutboundEmail, utcnow
+from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-CLAIM_SECONDS = 300
-UNKNOWN_STATE = "delivery state unknown: a worker stopped while sending; retry by hand"
+#: default claim; each message sent extends the claim of the rest of the batch
+CLAIM_SECONDS = 120
+UNKNOWN_STATE = ("delivery not confirmed: the worker stopped after handing the message "
+                 "to the server; it was probably delivered and is not sent again")
+#: kinds that follow the recipient's consent: never sent after an unsubscribe or erasure
+SUPPRESSIBLE_KINDS = ("followup", "intro_request", "intro_reminder", "intro_made")
 
 
 @dataclass
@@ -37,6 +61,8 @@ class DeliveryStats:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    cancelled: int = 0
+    unconfirmed: int = 0
 
 
 def build_message(row: OutboundEmail) -> EmailMessage:
@@ -48,26 +74,34 @@ def build_message(row: OutboundEmail) -> EmailMessage:
     if row.reply_to:
         message["Reply-To"] = row.reply_to
     message["Message-ID"] = row.message_id or make_msgid(domain="eventnet")
-    for name, value in (row.headers or {}).items():
-        message[name] = value
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
+    # After the bodies: set_content() drops Content-* headers such as Content-Language.
+    for name, value in (row.headers or {}).items():
+        message[name] = value
     return message
+
+
+def _claim_seconds() -> int:
+    return int(current_app.config.get("OUTBOX_CLAIM_SECONDS") or CLAIM_SECONDS)
 
 
 def _claim(limit: int, ids: list[int] | None) -> list[int]:
     now = utcnow()
+    until = now + timedelta(seconds=_claim_seconds())
     with write_transaction() as session:
-        # Claims of killed workers: the message may have gone out; never send it twice.
+        # A killed worker's message in flight may have gone out: never send it twice.
         session.execute(
             update(OutboundEmail)
             .where(OutboundEmail.status == SENDING, OutboundEmail.claimed_until < now)
-            .values(status=FAILED, last_error=UNKNOWN_STATE, claimed_until=None)
+            .values(status=UNCONFIRMED, last_error=UNKNOWN_STATE, claimed_until=None)
         )
         query = (
             select(OutboundEmail.id)
-            .where(OutboundEmail.status == QUEUED, OutboundEmail.next_attempt_at <= now)
+            .where(OutboundEmail.status == QUEUED, OutboundEmail.next_attempt_at <= now,
+                   or_(OutboundEmail.claimed_until.is_(None),
+                       OutboundEmail.claimed_until < now))
             .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
             .limit(limit)
         )
@@ -76,36 +110,41 @@ def _claim(limit: int, ids: list[int] | None) -> list[int]:
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         claimed = list(session.scalars(query))
-        if claimed:
-            session.execute(
-                update(OutboundEmail)
-                .where(OutboundEmail.id.in_(claimed))
-                .values(status=SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-            )
-    return claimed
+        if not claimed:
+            return []
+        gone = select(Attendee.id).where(
+            or_(Attendee.unsubscribed_at.is_not(None), Attendee.erased_at.is_not(None)))
+        session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.id.in_(claimed), OutboundEmail.kind.in_(SUPPRESSIBLE_KINDS),
+                   OutboundEmail.attendee_id.in_(gone))
+            .values(status=CANCELLED, last_error="the recipient unsubscribed or was erased")
+        )
+        session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.id.in_(claimed), OutboundEmail.status == QUEUED)
+            .values(claimed_until=until)
+        )
+        return list(session.scalars(
+            select(OutboundEmail.id).where(OutboundEmail.id.in_(claimed),
+                                           OutboundEmail.status == QUEUED)
+            .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)))
 
 
-def _send_one(transport: Transport, message_id: int, stats: DeliveryStats) -> None:
-    row = db.session.get(OutboundEmail, message_id)
-    if row is None or row.status != SENDING:
-        return
-    if not row.message_id:
-        row.message_id = make_msgid(domain="eventnet")
-    message = build_message(row)
-    error: Exception | None = None
-    try:
-        transport.send(message)
-    except (TransientError, PermanentError) as exc:
-        error = exc
+def _record(message_id: int, error: Exception | None, message_header: str,
+            stats: DeliveryStats) -> None:
     with write_transaction() as session:
         row = session.get(OutboundEmail, message_id)
         assert row is not None
         row.attempts += 1
         row.claimed_until = None
-        row.message_id = str(message["Message-ID"])
+        row.message_id = message_header
         if error is None:
             row.status, row.sent_at, row.last_error = SENT, utcnow(), ""
             stats.sent += 1
+        elif isinstance(error, UnconfirmedError):
+            row.status, row.last_error = UNCONFIRMED, str(error)
+            stats.unconfirmed += 1
         elif isinstance(error, TransientError) and row.attempts < MAX_ATTEMPTS:
             row.status, row.last_error = QUEUED, str(error)
             row.next_attempt_at = utcnow() + timedelta(seconds=30 * 2 ** (row.attempts - 1))
@@ -114,6 +153,39 @@ def _send_one(transport: Transport, message_id: int, stats: DeliveryStats) -> No
             row.status, row.last_error = FAILED, str(error)
             stats.failed += 1
             log.warning("mail %s to %s failed: %s", row.id, row.to_address, error)
+
+
+def _send_batch(transport: Transport, claimed: list[int], stats: DeliveryStats) -> None:
+    for position, message_id in enumerate(claimed):
+        row = db.session.get(OutboundEmail, message_id, populate_existing=True)
+        if row is None or row.status != QUEUED or row.claimed_until is None:
+            continue
+        if not row.message_id:
+            row.message_id = make_msgid(domain="eventnet")
+        message = build_message(row)
+        header = str(message["Message-ID"])
+        rest = claimed[position + 1:]
+
+        def going_out(message_id: int = message_id, header: str = header,
+                      rest: list[int] = rest) -> None:
+            with write_transaction() as session:
+                session.execute(
+                    update(OutboundEmail).where(OutboundEmail.id == message_id)
+                    .values(status=SENDING, message_id=header))
+                if rest:
+                    until = utcnow() + timedelta(seconds=_claim_seconds())
+                    session.execute(
+                        update(OutboundEmail)
+                        .where(OutboundEmail.id.in_(rest), OutboundEmail.status == QUEUED)
+                        .values(claimed_until=until))
+
+        db.session.rollback()  # end the read snapshot before the write
+        error: Exception | None = None
+        try:
+            transport.send(message, going_out)
+        except (TransientError, PermanentError, UnconfirmedError) as exc:
+            error = exc
+        _record(message_id, error, header, stats)
 
 
 def deliver_due(limit: int = 200, ids: list[int] | None = None,
@@ -125,40 +197,66 @@ def deliver_due(limit: int = 200, ids: list[int] | None = None,
     try:
         while True:
             claimed = _claim(limit, ids)
-            for message_id in claimed:
-                _send_one(transport, message_id, stats)
-            if len(claimed) < limit or ids is not None:
+            if not claimed:
                 break
+            _send_batch(transport, claimed, stats)
     finally:
         if own:
             transport.close()
     return stats
 
 
-def retry_failed(event_id: int | None = None) -> int:
+def retry_failed(event_id: int | None = None, kind: str | None = None) -> int:
     """Put failed messages back in the queue; returns how many."""
     with write_transaction() as session:
         query = update(OutboundEmail).where(OutboundEmail.status == FAILED)
         if event_id is not None:
             query = query.where(OutboundEmail.event_id == event_id)
+        if kind is not None:
+            query = query.where(OutboundEmail.kind == kind)
         result = session.execute(
-            query.values(status=QUEUED, next_attempt_at=utcnow(), attempts=0)
+            query.values(status=QUEUED, next_attempt_at=utcnow(), attempts=0,
+                         claimed_until=None)
         )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def dispatch(ids: list[int]) -> None:
-    """Hand freshly committed messages to delivery: Celery when a broker is set, else now."""
+CHUNK = 100
+
+
+def dispatch(ids: list[int], *, background: bool = False) -> None:
+    """Hand freshly committed messages to delivery.
+
+    Celery when a broker is set; else now, in this process (in a thread when
+    ``background``, so a page can show the progress). ``MAIL_SYNC=False`` leaves them to
+    ``eventnet outbox work``.
+    """
     if not ids:
         return
     if current_app.config.get("BROKER_URL"):
-        from eventnet.mail.tasks import deliver_task
+        from eventnet.mail.tasks import configure, deliver_batch_task
 
-        for message_id in ids:
-            deliver_task.delay(message_id)
+        configure(current_app.config)
+        for start in range(0, len(ids), CHUNK):
+            deliver_batch_task.delay(ids[start:start + CHUNK])
     elif current_app.config.get("MAIL_SYNC", True):
+        if background:
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            thread = threading.Thread(target=_deliver_in_thread, args=(app, list(ids)),
+                                      name="eventnet-mail", daemon=True)
+            thread.start()
+            return
         try:
             deliver_due(ids=ids)
         except Exception:  # delivery must never break the request that queued the mail
             log.exception("immediate delivery failed; `eventnet outbox work` will retry")
 
+
+def _deliver_in_thread(app: Flask, ids: list[int]) -> Any:
+    with app.app_context():
+        try:
+            deliver_due(ids=ids)
+        except Exception:
+            log.exception("background delivery failed; `eventnet outbox work` will retry")
+        finally:
+            db.session.remove()

@@ -15,6 +15,11 @@ QUEUED = "queued"
 SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
+#: the worker stopped right after handing the message to the server: probably delivered,
+#: never sent again automatically
+UNCONFIRMED = "unconfirmed"
+#: not sent because the recipient unsubscribed or was erased after it was queued
+CANCELLED = "cancelled"
 
 
 class OutboundEmail(db.Model):  # type: ignore[name-defined,misc]

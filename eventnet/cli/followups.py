@@ -1,0 +1,104 @@
+"""``eventnet followups`` and ``eventnet introductions``: preview, export and send follow-ups."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from eventnet.cli import ServiceCommand
+from eventnet.mail.worker import dispatch
+from eventnet.services import followup_mail, followups, intros
+from eventnet.services.events import get_event
+
+group = AppGroup("followups", help="Preview, export and send the post-event follow-ups.")
+intro_group = AppGroup("introductions", help="Double opt-in introductions.")
+
+
+@group.command("preview", cls=ServiceCommand)
+@click.argument("slug")
+@click.option("--attendee", "email", required=True, help="The attendee's email.")
+@click.option("--format", "fmt", default="text", show_default=True,
+              type=click.Choice(["text", "json"]),
+              help="text: the email as it will be sent; json: the export record.")
+def preview(slug: str, email: str, fmt: str) -> None:
+    """Show one attendee's follow-up."""
+    event = get_event(slug)
+    attendee = followups.find_attendee(event, email)
+    if fmt == "json":
+        click.echo(json.dumps(followups.preview(event, attendee), ensure_ascii=False, indent=2))
+        return
+    mail = followup_mail.preview_email(event, attendee.id)
+    if mail["skip"]:
+        click.echo(f"Not sent to this attendee: {mail['skip'].replace('_', ' ')}.", err=True)
+    click.echo(f"From: {mail['from']}\nTo: {mail['to']}\nSubject: {mail['subject']}\n")
+    click.echo(mail["text"])
+
+
+@group.command("export", cls=ServiceCommand)
+@click.argument("slug")
+@click.option("--format", "fmt", default="json", show_default=True, type=click.Choice(["json"]))
+def export(slug: str, fmt: str) -> None:
+    """Write every attendee's follow-up as JSON to standard output."""
+    event = get_event(slug)
+    json.dump(followups.export(event), sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+@group.command("send", cls=ServiceCommand)
+@click.argument("slug")
+@click.option("--dry-run", is_flag=True, help="Count what would be sent; change nothing.")
+def send(slug: str, dry_run: bool) -> None:
+    """Queue every attendee's follow-up (at most once each) and deliver them."""
+    event = get_event(slug)
+    if dry_run:
+        result = followup_mail.queue_followups(event.id, dry_run=True)
+    else:
+        plan = followup_mail.queue_followups(event.id, dry_run=True)
+        with click.progressbar(length=plan.queued, label="Queueing follow-ups",
+                               file=sys.stderr) as bar:
+            result = followup_mail.queue_followups(event.id, progress=bar.update)
+    skipped = ", ".join(f"{n} {reason.replace('_', ' ')}"
+                        for reason, n in sorted(result.skipped.items())) or "none"
+    verb = "would be queued" if dry_run else "queued"
+    click.echo(f"{result.queued} follow-up(s) {verb}, {result.already_queued} already "
+               f"queued before; skipped: {skipped}.")
+    if dry_run or not result.message_ids:
+        return
+    with click.progressbar(length=len(result.message_ids), label="Delivering",
+                           file=sys.stderr) as bar:
+        from flask import current_app
+
+        if current_app.config.get("BROKER_URL") or not current_app.config.get("MAIL_SYNC", True):
+            dispatch(result.message_ids)
+            bar.update(len(result.message_ids))
+            click.echo("Handed to the delivery workers; follow the progress on the "
+                       "event's follow-up page.")
+            return
+        from eventnet.mail.worker import DeliveryStats, deliver_due
+
+        totals = DeliveryStats()
+        for start in range(0, len(result.message_ids), 50):
+            chunk = result.message_ids[start:start + 50]
+            stats = deliver_due(ids=chunk)
+            totals.sent += stats.sent
+            totals.retried += stats.retried
+            totals.failed += stats.failed
+            bar.update(len(chunk))
+    click.echo(f"sent {totals.sent}, will retry {totals.retried}, failed {totals.failed}.")
+
+
+@intro_group.command("maintain", cls=ServiceCommand)
+def maintain() -> None:
+    """Send due reminders (at most one per request) and expire requests older than 14 days."""
+    result = intros.maintain()
+    click.echo(f"{result.reminded} reminder(s) queued, {result.expired} request(s) expired.")
+
+
+def register(app: Flask) -> None:
+    """Attach the groups."""
+    app.cli.add_command(group)
+    app.cli.add_command(intro_group)

@@ -1,0 +1,359 @@
+"""The post-event follow-up email: rendering, queueing exactly once, progress, tests.
+
+Each attendee's follow-up is written to the outbox with the dedupe key
+``followup:<event>:<attendee>`` in the same transaction as the introductions it proposes,
+so clicking "send" twice, or re-running it after a crash, queues nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy.dialects import postgresql, sqlite
+
+from eventnet.config import LANGUAGES
+from eventnet.database import write_transaction
+from eventnet.extensions import db
+from eventnet.mail.compose import Rendered, render_email, sender
+from eventnet.mail.worker import dispatch
+from eventnet.matching import FollowUp
+from eventnet.models import Attendee, Event, Introduction, OutboundEmail, Scan, utcnow
+from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
+from eventnet.services import links, tokens
+from eventnet.services.attendees import MAGIC_PURPOSE
+from eventnet.services.errors import Conflict, NotFound
+from eventnet.services.followups import build_for_event, reason_texts
+
+KIND = "followup"
+BATCH = 100
+#: why an attendee gets no follow-up, in the order they are checked
+ERASED, NO_EMAIL, UNSUBSCRIBED, NO_CONSENT, NO_ONE_MET = (
+    "erased", "no_email", "unsubscribed", "no_consent", "no_one_met")
+SKIP_REASONS = (ERASED, NO_EMAIL, UNSUBSCRIBED, NO_CONSENT, NO_ONE_MET)
+#: reasons shown as "how you can help" / "how they can help" rather than in the list
+HELP_CODES = ("you_can_help", "they_can_help")
+
+
+def dedupe_key(event_id: int, attendee_id: int) -> str:
+    """The outbox key that makes an attendee's follow-up go out at most once."""
+    return f"{KIND}:{event_id}:{attendee_id}"
+
+
+def load_recipients(event_id: int) -> dict[int, Any]:
+    """Every attendee of the event (erased too, for the counts) as light column rows."""
+    rows = db.session.execute(
+        select(Attendee.id, Attendee.name, Attendee.email, Attendee.company, Attendee.title,
+               Attendee.links, Attendee.phone, Attendee.language, Attendee.secret_version,
+               Attendee.consent_share_contact, Attendee.consent_followup,
+               Attendee.unsubscribed_at, Attendee.erased_at)
+        .where(Attendee.event_id == event_id).order_by(Attendee.id))
+    return {r.id: r for r in rows}
+
+
+def skip_reason(row: Any, has_met: bool) -> str | None:
+    """Why this attendee gets no follow-up, or None when they get one."""
+    if row.erased_at is not None:
+        return ERASED
+    if not row.email:
+        return NO_EMAIL
+    if row.unsubscribed_at is not None:
+        return UNSUBSCRIBED
+    if not row.consent_followup:
+        return NO_CONSENT
+    if not has_met:
+        return NO_ONE_MET
+    return None
+
+
+def contact_of(row: Any) -> dict[str, Any] | None:
+    """Contact details of someone who consented to share them with their connections."""
+    if row is None or not row.consent_share_contact or row.erased_at is not None:
+        return None
+    return {"email": row.email, "links": list(row.links or []), "phone": row.phone or ""}
+
+
+def my_page_url(event: Event, row: Any, *, preview: bool = False) -> str:
+    """A magic link to the attendee's own page."""
+    from flask import current_app
+
+    purpose = f"{MAGIC_PURPOSE}-preview" if preview else MAGIC_PURPOSE
+    token = tokens.sign(purpose, {"a": row.id, "v": row.secret_version,
+                                  "n": f"/e/{event.slug}/me"})
+    return f"{current_app.config['EVENTNET_BASE_URL']}/m/{token}"
+
+
+def unsubscribe_url(row: Any, *, preview: bool = False) -> str:
+    """The signed unsubscribe link of an attendee (also the List-Unsubscribe target)."""
+    return links.url(links.UNSUBSCRIBE, {"a": row.id}, preview=preview)
+
+
+def list_headers(row: Any, language: str, *, preview: bool = False) -> dict[str, str]:
+    """Headers of bulk mail: one-click unsubscribe (RFC 8058) and the language."""
+    return {"List-Unsubscribe": f"<{unsubscribe_url(row, preview=preview)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Content-Language": language}
+
+
+def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
+             *, preview: bool) -> dict[str, Any]:
+    met = []
+    for entry in followup.met:
+        other = rows.get(entry.attendee_id)
+        if other is None:
+            continue
+        contact = contact_of(other)
+        met.append({
+            "name": other.name, "company": other.company, "title": other.title,
+            "first_met_at": entry.first_met_at, "last_met_at": entry.last_met_at,
+            "scan_count": entry.scan_count, "is_mutual": entry.is_mutual,
+            "notes": list(entry.my_notes), "tags": list(entry.tags),
+            "you_can_help": entry.you_can_help, "they_can_help": entry.they_can_help,
+            "reasons": reason_texts([r for r in entry.reasons if r.code not in HELP_CODES]),
+            "contact": contact,
+            "vcard_url": links.url(links.VCARD, {"a": me.id, "o": other.id}, preview=preview)
+            if contact else None,
+        })
+    intros = []
+    for suggestion in followup.introductions:
+        other = rows.get(suggestion.attendee_id)
+        if other is None:
+            continue
+        intros.append({
+            "name": other.name, "company": other.company, "title": other.title,
+            "reasons": reason_texts(suggestion.reasons),
+            "introduce_url": links.url(
+                links.INTRO_REQUEST, {"e": event.id, "r": me.id, "t": other.id},
+                preview=preview),
+        })
+    reconnect = []
+    for entry in followup.reconnect:
+        here = rows.get(entry.attendee_id) if entry.attendee_id is not None else None
+        reconnect.append({
+            "name": entry.name, "company": entry.company, "event_name": entry.event_name,
+            "met_at": entry.met_at, "times_met": entry.times_met, "notes": list(entry.notes),
+            "email": (here.email if contact_of(here) else None) if here is not None
+            else entry.email,
+        })
+    return {"event": event, "attendee": me, "met": met, "intros": intros,
+            "reconnect": reconnect, "my_page_url": my_page_url(event, me, preview=preview),
+            "unsubscribe_url": unsubscribe_url(me, preview=preview)}
+
+
+def render_followup(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
+                    *, preview: bool = False) -> tuple[Rendered, dict[str, str]]:
+    """The follow-up email of one attendee in their language, with its list headers."""
+    language = me.language if me.language in LANGUAGES else "en"
+    with force_locale(language):
+        context = _context(event, me, followup, rows, preview=preview)
+    rendered = render_email("followup", language, **context)
+    return rendered, list_headers(me, language, preview=preview)
+
+
+def _insert(model: type) -> Any:
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model))
+
+
+def _lock_event(event_id: int) -> Event:
+    query = select(Event).where(Event.id == event_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()  # one "send" of an event at a time
+    event = db.session.scalar(query)
+    if event is None:
+        raise NotFound(_("No such event."))
+    return event
+
+
+@dataclass
+class QueueResult:
+    """What a "send follow-ups" did (or would do, for a dry run)."""
+
+    queued: int = 0
+    already_queued: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    message_ids: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Attendees considered."""
+        return self.queued + self.already_queued + sum(self.skipped.values())
+
+
+def _queued_attendees(event_id: int, attendee_ids: Iterable[int] | None = None) -> set[int]:
+    query = select(OutboundEmail.attendee_id).where(OutboundEmail.event_id == event_id,
+                                                    OutboundEmail.kind == KIND)
+    if attendee_ids is not None:
+        query = query.where(OutboundEmail.dedupe_key.in_(
+            [dedupe_key(event_id, a) for a in attendee_ids]))
+    return {a for a in db.session.scalars(query) if a is not None}
+
+
+def queue_followups(event_id: int, *, dry_run: bool = False,
+                    progress: Callable[[int], None] | None = None) -> QueueResult:
+    """Queue every due follow-up of the event with its proposed introductions.
+
+    Attendees already queued are left alone; ``progress(n)`` is called as batches commit.
+    Raises NotFound.
+    """
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise NotFound(_("No such event."))
+    built = build_for_event(event)
+    rows = load_recipients(event_id)
+    already = _queued_attendees(event_id)
+    result = QueueResult()
+    todo: list[int] = []
+    for attendee_id, row in rows.items():
+        followup = built.followups.get(attendee_id)
+        reason = skip_reason(row, bool(followup and followup.met))
+        if reason is not None:
+            result.skipped[reason] += 1
+        elif attendee_id in already:
+            result.already_queued += 1
+        else:
+            todo.append(attendee_id)
+    if dry_run:
+        result.queued = len(todo)
+        return result
+    from_address = sender(event.followup_sender_name or event.name)
+    for start in range(0, len(todo), BATCH):
+        batch = todo[start:start + BATCH]
+        with write_transaction() as session:
+            event = _lock_event(event_id)
+            taken = _queued_attendees(event_id, batch)
+            messages, intros = [], []
+            for attendee_id in batch:
+                if attendee_id in taken:
+                    result.already_queued += 1
+                    continue
+                row, followup = rows[attendee_id], built.followups[attendee_id]
+                rendered, headers = render_followup(event, row, followup, rows)
+                messages.append(OutboundEmail(
+                    kind=KIND, to_address=row.email, from_address=from_address,
+                    reply_to=event.followup_reply_to, subject=rendered.subject,
+                    body_text=rendered.text, body_html=rendered.html, headers=headers,
+                    event_id=event_id, attendee_id=attendee_id,
+                    dedupe_key=dedupe_key(event_id, attendee_id)))
+                now = utcnow()
+                intros += [{
+                    "event_id": event_id, "requester_id": attendee_id,
+                    "recipient_id": s.attendee_id, "status": "proposed", "score": s.score,
+                    "reasons": [{"code": r.code, "params": dict(r.params)} for r in s.reasons],
+                    "message": "", "proposed_at": now,
+                } for s in followup.introductions]
+            session.add_all(messages)
+            if intros:
+                session.execute(_insert(Introduction).values(intros).on_conflict_do_nothing(
+                    index_elements=["event_id", "requester_id", "recipient_id"]))
+            session.flush()
+            result.queued += len(messages)
+            result.message_ids += [m.id for m in messages]
+        if progress is not None:
+            progress(len(batch))
+    return result
+
+
+def send_followups(event_id: int, *, background: bool = True) -> QueueResult:
+    """Queue the event's follow-ups and hand them to delivery. Raises NotFound."""
+    result = queue_followups(event_id)
+    dispatch(result.message_ids, background=background)
+    return result
+
+
+def _one(event: Event, attendee_id: int) -> tuple[Any, FollowUp, dict[int, Any]]:
+    rows = load_recipients(event.id)
+    row = rows.get(attendee_id)
+    if row is None or row.erased_at is not None:
+        raise NotFound(_("No such attendee."), code="unknown_attendee")
+    built = build_for_event(event)
+    followup = built.followups.get(attendee_id) or FollowUp(attendee_id, [], [], [])
+    return row, followup, rows
+
+
+def preview_email(event: Event, attendee_id: int) -> dict[str, Any]:
+    """The attendee's follow-up as it is (or will be) sent; queued mail is shown as stored."""
+    stored = db.session.scalar(select(OutboundEmail).where(
+        OutboundEmail.dedupe_key == dedupe_key(event.id, attendee_id)))
+    row, followup, rows = _one(event, attendee_id)
+    if stored is not None:
+        return {"attendee": row, "subject": stored.subject, "from": stored.from_address,
+                "to": stored.to_address, "reply_to": stored.reply_to,
+                "headers": dict(stored.headers or {}), "text": stored.body_text,
+                "html": stored.body_html, "status": stored.status,
+                "error": stored.last_error, "skip": None}
+    rendered, headers = render_followup(event, row, followup, rows, preview=True)
+    return {"attendee": row, "subject": rendered.subject,
+            "from": sender(event.followup_sender_name or event.name), "to": row.email,
+            "reply_to": event.followup_reply_to, "headers": headers, "text": rendered.text,
+            "html": rendered.html, "status": None, "error": "",
+            "skip": skip_reason(row, bool(followup.met))}
+
+
+def send_test(event: Event, attendee_id: int, to_address: str) -> int:
+    """Send an attendee's follow-up to ``to_address`` (its links are inert). Raises NotFound."""
+    row, followup, rows = _one(event, attendee_id)
+    if not followup.met and not followup.introductions and not followup.reconnect:
+        raise Conflict(_("%(name)s met nobody: there is no follow-up to show.", name=row.name),
+                       code="no_one_met")
+    rendered, headers = render_followup(event, row, followup, rows, preview=True)
+    test = Rendered(subject=_("[Test] %(subject)s", subject=rendered.subject),
+                    text=rendered.text, html=rendered.html)
+    with write_transaction() as session:
+        message = OutboundEmail(
+            kind="test", to_address=to_address,
+            from_address=sender(event.followup_sender_name or event.name),
+            reply_to=event.followup_reply_to, subject=test.subject, body_text=test.text,
+            body_html=test.html, headers=headers, event_id=event.id)
+        session.add(message)
+        session.flush()
+        message_id = int(message.id)
+    dispatch([message_id])
+    return message_id
+
+
+def progress(event_id: int) -> dict[str, Any]:
+    """Where the event's follow-ups stand: counts by state, skips by reason, failures."""
+    counts = dict(db.session.execute(
+        select(OutboundEmail.status, func.count()).where(
+            OutboundEmail.event_id == event_id, OutboundEmail.kind == KIND)
+        .group_by(OutboundEmail.status)).tuples().all())
+    queued_ids = _queued_attendees(event_id)
+    met = set(db.session.scalars(union(
+        select(Scan.scanner_id).where(Scan.event_id == event_id),
+        select(Scan.scanned_id).where(Scan.event_id == event_id))))
+    skipped: Counter[str] = Counter()
+    waiting = 0
+    for attendee_id, row in load_recipients(event_id).items():
+        if attendee_id in queued_ids:
+            continue
+        reason = skip_reason(row, attendee_id in met)
+        if reason is None:
+            waiting += 1
+        else:
+            skipped[reason] += 1
+    failures = [
+        {"attendee_id": r.attendee_id, "to": r.to_address, "status": r.status,
+         "error": r.last_error, "attempts": r.attempts}
+        for r in db.session.execute(
+            select(OutboundEmail.attendee_id, OutboundEmail.to_address, OutboundEmail.status,
+                   OutboundEmail.last_error, OutboundEmail.attempts)
+            .where(OutboundEmail.event_id == event_id, OutboundEmail.kind == KIND,
+                   or_(OutboundEmail.status.in_([FAILED, UNCONFIRMED]),
+                       and_(OutboundEmail.status == QUEUED, OutboundEmail.attempts > 0)))
+            .order_by(OutboundEmail.id).limit(200))
+    ]
+    in_flight = counts.get(QUEUED, 0) + counts.get(SENDING, 0)
+    return {
+        "sent": counts.get(SENT, 0), "failed": counts.get(FAILED, 0),
+        "queued": in_flight, "unconfirmed": counts.get(UNCONFIRMED, 0),
+        "cancelled": counts.get(CANCELLED, 0), "skipped": dict(skipped),
+        "skipped_total": sum(skipped.values()), "not_queued": waiting,
+        "retrying": [f for f in failures if f["status"] == QUEUED],
+        "failures": failures, "is_done": bool(queued_ids) and in_flight == 0,
+    }

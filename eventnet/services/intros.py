@@ -1,0 +1,302 @@
+"""Double opt-in introductions: proposed → requested → accepted / declined / expired.
+
+A (the requester) says "yes, introduce us" to a suggestion from their follow-up; B (the
+recipient) is asked by email and accepts or declines. Only on acceptance do both get one
+email with each other's contact details. A decline is never announced to A: A's view of a
+declined or expired request stays "requested". A has at most ``PENDING_CAP`` requests
+waiting at a time; B gets at most one reminder; requests expire after ``EXPIRY``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+
+from eventnet.config import LANGUAGES
+from eventnet.database import write_transaction
+from eventnet.extensions import db
+from eventnet.mail.compose import render_email, sender
+from eventnet.mail.outbox import queue_email
+from eventnet.mail.worker import dispatch
+from eventnet.models import Attendee, Event, Introduction, OutboundEmail, utcnow
+from eventnet.models.intro import ACCEPTED, DECLINED, EXPIRED, PROPOSED, REQUESTED
+from eventnet.services import links
+from eventnet.services.errors import Conflict, Invalid, NotFound
+from eventnet.services.followup_mail import contact_of, list_headers, unsubscribe_url
+from eventnet.services.tokens import InvalidLink
+
+PENDING_CAP = 3
+EXPIRY = timedelta(days=14)
+REMINDER_AFTER = timedelta(days=7)
+MAX_MESSAGE_LENGTH = 500
+
+
+def _reason_text(code: str, p: dict[str, str], *, for_recipient: bool,
+                 requester: str) -> str | None:
+    """A reason as a sentence for the requester (as the engine wrote it) or the recipient."""
+    from eventnet.matching import Reason
+    from eventnet.matching.reasons import describe
+
+    if not for_recipient:
+        return describe(Reason(code, p), _)
+    if code == "common_contacts":
+        return _("You both talked with %(names)s", names=p.get("names", ""))
+    if code == "shared_interests":
+        return _("You share an interest in %(interests)s", interests=p.get("interests", ""))
+    if code == "complementary":
+        return _("%(name)s is looking for %(ask)s, which you offer (%(offer)s)",
+                 name=requester, ask=p.get("ask", ""), offer=p.get("offer", ""))
+    if code == "you_can_help":
+        return _("%(name)s can help you with %(ask)s (they offer %(offer)s)",
+                 name=requester, ask=p.get("ask", ""), offer=p.get("offer", ""))
+    if code == "they_can_help":
+        return _("You can help %(name)s with %(ask)s (you offer %(offer)s)",
+                 name=requester, ask=p.get("ask", ""), offer=p.get("offer", ""))
+    if code == "same_conversation":
+        return _("%(name)s talked with %(contact)s around the same time as you",
+                 name=requester, contact=p.get("contact", ""))
+    return None
+
+
+def reasons_for(intro: Introduction, *, for_recipient: bool) -> list[str]:
+    """The stored reasons of an introduction as sentences, from one side's point of view."""
+    texts = []
+    for reason in intro.reasons or []:
+        text = _reason_text(str(reason.get("code")), dict(reason.get("params") or {}),
+                            for_recipient=for_recipient, requester=intro.requester.name)
+        if text and text not in texts:
+            texts.append(text)
+    return texts
+
+
+def _lock(intro_id: int) -> Introduction:
+    query = select(Introduction).where(Introduction.id == intro_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    intro = db.session.scalar(query.execution_options(populate_existing=True))
+    if intro is None:
+        raise NotFound(_("This introduction does not exist."), code="unknown_introduction")
+    return intro
+
+
+def _can_receive(attendee: Attendee) -> bool:
+    return (attendee.erased_at is None and attendee.unsubscribed_at is None
+            and bool(attendee.email))
+
+
+def _queue(kind: str, to: Attendee, event: Event, key: str, *, reply_to: str = "",
+           template: str | None = None, **context: Any) -> OutboundEmail | None:
+    assert to.email
+    language = to.language if to.language in LANGUAGES else "en"
+    with force_locale(language):
+        rendered = render_email(template or kind, language, event=event, attendee=to,
+                                unsubscribe_url=unsubscribe_url(to), **context)
+        headers = list_headers(to, language)
+    return queue_email(kind=kind, to=to.email, rendered=rendered,
+                       from_address=sender(event.followup_sender_name or event.name),
+                       reply_to=reply_to or event.followup_reply_to, event_id=event.id,
+                       attendee_id=to.id, dedupe_key=key, headers=headers)
+
+
+def _queue_request(intro: Introduction, kind: str) -> OutboundEmail | None:
+    b = intro.recipient
+    language = b.language if b.language in LANGUAGES else "en"
+    with force_locale(language):
+        reasons = reasons_for(intro, for_recipient=True)
+    answer = links.url(links.INTRO_ANSWER, {"i": intro.id, "b": b.id})
+    return _queue(kind, b, intro.requester.event, f"{kind}:{intro.id}",
+                  template="intro_request", is_reminder=kind == "intro_reminder",
+                  requester=intro.requester, intro=intro, reasons=reasons, answer_url=answer)
+
+
+def proposal_from_link(token: str) -> Introduction:
+    """The proposed introduction an "introduce us" link stands for. Raises InvalidLink."""
+    payload = links.check(links.INTRO_REQUEST, token)
+    intro = db.session.scalar(select(Introduction).where(
+        Introduction.event_id == payload.get("e"),
+        Introduction.requester_id == payload.get("r"),
+        Introduction.recipient_id == payload.get("t")))
+    if intro is None or intro.requester.erased_at is not None:
+        raise InvalidLink(_("This introduction is no longer available."))
+    return intro
+
+
+def answer_from_link(token: str) -> Introduction:
+    """The introduction an accept/decline link stands for. Raises InvalidLink."""
+    payload = links.check(links.INTRO_ANSWER, token)
+    intro = db.session.get(Introduction, payload.get("i"))
+    if intro is None or intro.recipient_id != payload.get("b") or \
+            intro.recipient.erased_at is not None:
+        raise InvalidLink(_("This introduction is no longer available."))
+    return intro
+
+
+@dataclass
+class RequestResult:
+    """A request: ``is_new`` is False when it had been made before."""
+
+    intro_id: int
+    is_new: bool
+
+
+def request_introduction(intro_id: int, requester_id: int, message: str = "") -> RequestResult:
+    """A says yes to a suggested introduction; B is asked by email.
+
+    Idempotent; a declined or expired request looks requested to A. Raises NotFound,
+    Invalid (message too long) or Conflict (``pending_cap``, ``intro_unavailable``).
+    """
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE_LENGTH:
+        raise Invalid(_("The message is too long (%(n)d characters at most).",
+                        n=MAX_MESSAGE_LENGTH), code="message_too_long", field="message")
+    ids: list[int] = []
+    with write_transaction() as session:
+        intro = _lock(intro_id)
+        if intro.requester_id != requester_id:
+            raise NotFound(_("This introduction does not exist."), code="unknown_introduction")
+        if intro.status != PROPOSED:
+            return RequestResult(intro.id, False)
+        requester, recipient = intro.requester, intro.recipient
+        if requester.erased_at is not None:
+            raise NotFound(_("This introduction does not exist."), code="unknown_introduction")
+        if not (recipient.consent_introductions and _can_receive(recipient)):
+            raise Conflict(_("Sorry, this introduction is no longer possible."),
+                           code="intro_unavailable")
+        if session.get_bind().dialect.name == "postgresql":
+            # Serialize one requester's requests so the cap holds under concurrency.
+            session.execute(select(Attendee.id).where(Attendee.id == requester_id)
+                            .with_for_update())
+        pending = session.scalar(select(func.count(Introduction.id)).where(
+            Introduction.requester_id == requester_id, Introduction.status == REQUESTED)) or 0
+        if pending >= PENDING_CAP:
+            raise Conflict(_("You already have %(n)d introduction requests waiting for an "
+                             "answer. You can ask for more once they are answered.",
+                             n=PENDING_CAP), code="pending_cap")
+        now = utcnow()
+        intro.status, intro.requested_at, intro.expires_at = REQUESTED, now, now + EXPIRY
+        intro.message = message
+        queued = _queue_request(intro, "intro_request")
+        session.flush()
+        if queued is not None:
+            ids.append(queued.id)
+        result = RequestResult(intro.id, True)
+    dispatch(ids)
+    return result
+
+
+def answer_introduction(intro_id: int, recipient_id: int, accept: bool) -> Introduction:
+    """B accepts (both get each other's details) or declines (nobody is told).
+
+    Idempotent for the same answer. Raises NotFound or Conflict (``intro_expired``,
+    ``intro_answered``).
+    """
+    ids: list[int] = []
+    with write_transaction() as session:
+        intro = _lock(intro_id)
+        if intro.recipient_id != recipient_id or intro.recipient.erased_at is not None:
+            raise NotFound(_("This introduction does not exist."), code="unknown_introduction")
+        wanted = ACCEPTED if accept else DECLINED
+        if intro.status == wanted:
+            return intro
+        if intro.status == EXPIRED or (intro.status == REQUESTED and intro.expires_at
+                                       and intro.expires_at <= utcnow()):
+            raise Conflict(_("This request has expired."), code="intro_expired")
+        if intro.status != REQUESTED:
+            raise Conflict(_("You already answered this request."), code="intro_answered")
+        intro.status, intro.responded_at = wanted, utcnow()
+        if accept:
+            a, b = intro.requester, intro.recipient
+            event = a.event
+            for me, other, for_recipient in ((a, b, False), (b, a, True)):
+                if not _can_receive(me):
+                    continue
+                language = me.language if me.language in LANGUAGES else "en"
+                with force_locale(language):
+                    reasons = reasons_for(intro, for_recipient=for_recipient)
+                queued = _queue("intro_made", me, event, f"intro_made:{intro.id}:{me.id}",
+                                reply_to=other.email or "", other=other, intro=intro,
+                                reasons=reasons, is_requester=not for_recipient,
+                                contact=introduced_contact(other))
+                session.flush()
+                if queued is not None:
+                    ids.append(queued.id)
+    dispatch(ids)
+    return intro
+
+
+def introduced_contact(other: Attendee) -> dict[str, Any]:
+    """What an accepted introduction shares: the email always, the rest if they consented."""
+    shared = contact_of(other) or {"email": other.email, "links": [], "phone": ""}
+    return shared
+
+
+@dataclass
+class MaintainResult:
+    """What a maintenance pass did."""
+
+    reminded: int = 0
+    expired: int = 0
+
+
+def maintain(now: datetime | None = None) -> MaintainResult:
+    """Expire requests older than ``EXPIRY`` and send due reminders (one per request)."""
+    now = now or utcnow()
+    result = MaintainResult()
+    ids: list[int] = []
+    with write_transaction() as session:
+        expired = session.execute(
+            update(Introduction)
+            .where(Introduction.status == REQUESTED, Introduction.expires_at <= now)
+            .values(status=EXPIRED))
+        result.expired = int(expired.rowcount or 0)  # type: ignore[attr-defined]
+        due = session.scalars(
+            select(Introduction).where(
+                Introduction.status == REQUESTED, Introduction.reminded_at.is_(None),
+                Introduction.requested_at <= now - REMINDER_AFTER,
+                Introduction.expires_at > now)
+            .order_by(Introduction.id).limit(1000)).all()
+        for intro in due:
+            intro.reminded_at = now
+            if not _can_receive(intro.recipient) or intro.requester.erased_at is not None:
+                continue
+            queued = _queue_request(intro, "intro_reminder")
+            session.flush()
+            if queued is not None:
+                ids.append(queued.id)
+                result.reminded += 1
+    dispatch(ids)
+    return result
+
+
+def for_attendee(attendee_id: int) -> dict[str, list[Introduction]]:
+    """An attendee's introductions for their page.
+
+    ``suggested`` (proposed to me), ``requested`` (mine, waiting: declined and expired
+    ones look the same), ``received`` (asking me), ``made`` (accepted, either side).
+    """
+    rows = db.session.scalars(
+        select(Introduction).where(or_(Introduction.requester_id == attendee_id,
+                                       Introduction.recipient_id == attendee_id))
+        .order_by(Introduction.score.desc(), Introduction.id)).all()
+    out: dict[str, list[Introduction]] = {"suggested": [], "requested": [], "received": [],
+                                          "made": []}
+    now = utcnow()
+    for intro in rows:
+        mine = intro.requester_id == attendee_id
+        other = intro.recipient if mine else intro.requester
+        if other.erased_at is not None:
+            continue
+        if intro.status == ACCEPTED:
+            out["made"].append(intro)
+        elif mine and intro.status == PROPOSED:
+            out["suggested"].append(intro)
+        elif mine:
+            out["requested"].append(intro)
+        elif intro.status == REQUESTED and intro.expires_at and intro.expires_at > now:
+            out["received"].append(intro)
+    return out
