@@ -34,9 +34,9 @@ class ServiceCommand(click.Command):
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app (for ``flask --app eventnet`` and ``eventnet``)."""
-    from eventnet.cli import attendees, demo, events, organizers, outbox, scans
+    from eventnet.cli import attendees, demo, events, followups, organizers, outbox, scans
 
-    for module in (organizers, events, attendees, demo, outbox, scans):
+    for module in (organizers, events, attendees, demo, outbox, scans, followups):
         module.register(app)
 
 
