@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -178,9 +179,27 @@ def _truncate(app: Any) -> None:
                     conn.execute(text(f"DELETE FROM {name}"))
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own app context.
+
+    The ``app`` fixture keeps an app context pushed for the test body; without this, requests
+    would reuse it and share ``g`` (the locale, the signed-in user) and the database session,
+    which a real server never does.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from eventnet.extensions import db
+
+        # End the test body's read snapshot so it sees what the request writes.
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(_app: Any, smtp: SMTPSink) -> Iterator[Any]:
     """The app with empty tables, inside an app context."""
+    _app.test_client_class = FreshContextClient
     _app.config.update(RATELIMIT_ENABLED=False, WTF_CSRF_ENABLED=False, MAIL_SYNC=True,
                        BROKER_URL=None)
     _truncate(_app)

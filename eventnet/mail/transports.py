@@ -89,6 +89,8 @@ class SMTPTransport:
                     conn.starttls(context=context)
             if self.username:
                 conn.login(self.username, self.password or "")
+            # send() drives MAIL/RCPT/DATA by hand, so greet the server ourselves.
+            conn.ehlo_or_helo_if_needed()
         except smtplib.SMTPAuthenticationError as exc:
             raise PermanentError(f"SMTP authentication failed: {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
@@ -113,6 +115,7 @@ class SMTPTransport:
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
         try:
+            conn.ehlo_or_helo_if_needed()
             code, reply = conn.mail(sender)
             if code != 250:
                 self._reset(conn)

@@ -46,12 +46,18 @@ def test_smtp_transport_sends_multipart(smtp):
 
 def test_smtp_errors_are_classified(smtp):
     transport = SMTPTransport(smtp.host, smtp.port)
-    smtp.reject_with = "451"
-    with pytest.raises(TransientError):
-        transport.send(build_message(_row()))
-    smtp.reject_with = "550"
-    with pytest.raises(PermanentError):
-        SMTPTransport(smtp.host, smtp.port).send(build_message(_row()))
+    try:
+        smtp.reject_with = "451"
+        with pytest.raises(TransientError):
+            transport.send(build_message(_row()))
+        smtp.reject_with = "550"
+        with pytest.raises(PermanentError):
+            transport.send(build_message(_row()))
+        smtp.reject_with = None
+        transport.send(build_message(_row()))  # the connection is still usable
+    finally:
+        transport.close()
+    assert len(smtp.messages) == 1
     with pytest.raises(TransientError):
         SMTPTransport("127.0.0.1", 1).send(build_message(_row()))
     with pytest.raises(ValueError):
