@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("organizer", __name__)
 
-from eventnet.web.organizer import routes  # noqa: E402,F401
+from eventnet.web.organizer import checkin, routes  # noqa: E402,F401

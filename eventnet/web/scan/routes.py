@@ -1,28 +1,166 @@
-"""Routes of badge pages and QR images."""
+"""Routes of badge pages, QR images and the in-app scanner.
+
+``/b/<token>`` is what a phone's own camera opens: a GET shows the card and never records;
+the "We met — save" POST (CSRF) records. Someone not signed in leaves their email: the scan
+waits in their session until they come back through the magic link, then it is recorded once.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, render_template
+from flask import Response, abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 
+from eventnet.extensions import db, limiter
+from eventnet.models import Attendee, Connection, Event
+from eventnet.services import attendees as attendee_service
 from eventnet.services import badges as badge_service
+from eventnet.services import scans as scan_service
 from eventnet.services.attendees import badge_url, get_by_badge
+from eventnet.services.errors import EventnetError
+from eventnet.services.events import get_event
+from eventnet.web import limits
 from eventnet.web.auth import current_attendee
 from eventnet.web.scan import bp
+from eventnet.web.scan.forms import IdentifyForm, ScanForm
+
+_PENDING = "pending_scan"
+
+
+def _load(token: str) -> tuple[Any, Attendee, Event]:
+    found = get_by_badge(token)
+    person = found.attendee
+    if person.erased_at is not None:
+        abort(404)
+    return found, person, person.event
+
+
+def _is_connected(viewer: Attendee, person: Attendee) -> bool:
+    a_id, b_id = sorted((viewer.id, person.id))
+    return db.session.query(Connection.id).filter_by(a_id=a_id, b_id=b_id).first() is not None
+
+
+def _other_event_names(event: Event) -> list[str]:
+    """Events this browser is signed in for, other than ``event`` (for a clear message)."""
+    ids = [int(k) for k in (session.get("attendees") or {}) if k != str(event.id)]
+    return [e.name for e in db.session.query(Event).filter(Event.id.in_(ids))] if ids else []
+
+
+def _render(found: Any, person: Attendee, event: Event, viewer: Attendee | None,
+            form: ScanForm | None, status: int = 200, saved: bool = False) -> Any:
+    show_contact = bool(viewer and person.consent_share_contact
+                        and _is_connected(viewer, person))
+    return render_template(
+        "scan/badge.html", badge=found, person=person, event=event, viewer=viewer, form=form,
+        is_self=bool(viewer and viewer.id == person.id), show_contact=show_contact,
+        saved=saved, other_events=_other_event_names(event) if viewer is None else [],
+    ), status
+
+
+def _complete_pending(token: str, viewer: Attendee) -> bool:
+    """Record the scan this browser asked for before signing in (once; idempotent)."""
+    pending = session.get(_PENDING)
+    if not pending or pending.get("token") != token:
+        return False
+    session.pop(_PENDING, None)
+    try:
+        scan_service.scan_badge(viewer.id, viewer.event_id, token, note=pending.get("note"),
+                                tags=pending.get("tags"), client_id=pending.get("client_id"),
+                                source="badge")
+    except EventnetError as exc:
+        flash(exc.message, "error")
+        return False
+    return True
 
 
 @bp.get("/b/<token>")
+@limiter.limit(limits.UNKNOWN_BADGES, key_func=limits.attendee_key,
+               deduct_when=limits.is_not_found)
 def badge(token: str) -> Any:
-    """The public card behind a badge. A GET never records anything."""
-    found = get_by_badge(token)
-    attendee = found.attendee
-    if attendee.erased_at is not None:
-        abort(404)
-    viewer = current_attendee(attendee.event_id)
-    status = 410 if found.is_revoked else 200
-    return render_template("scan/badge.html", badge=found, person=attendee,
-                           event=attendee.event, viewer=viewer), status
+    """The public card behind a badge. A GET never records anything by itself."""
+    found, person, event = _load(token)
+    viewer = current_attendee(event.id)
+    if found.is_revoked:
+        return _render(found, person, event, viewer, None, status=410)
+    if viewer is None:
+        return _render(found, person, event, None, IdentifyForm.for_event(event))
+    if viewer.id == person.id:
+        return _render(found, person, event, viewer, None)
+    saved = _complete_pending(token, viewer)
+    return _render(found, person, event, viewer, ScanForm.for_event(event), saved=saved)
+
+
+@bp.post("/b/<token>")
+@limiter.limit(limits.SCANS_PER_ATTENDEE, key_func=limits.attendee_key)
+def save(token: str) -> Any:
+    """"We met — save": record the scan with the optional note and tags."""
+    found, person, event = _load(token)
+    viewer = current_attendee(event.id)
+    if viewer is None or viewer.id == person.id or found.is_revoked:
+        return redirect(url_for("scan.badge", token=token))
+    form = ScanForm.for_event(event)
+    if not form.validate_on_submit():
+        return _render(found, person, event, viewer, form, status=422)
+    try:
+        scan_service.scan_badge(viewer.id, event.id, token, note=form.note.data,
+                                tags=form.tags.data, client_id=form.client_id.data,
+                                source="badge")
+    except EventnetError as exc:
+        form.form_errors.append(exc.message)
+        return _render(found, person, event, viewer, form, status=exc.status)
+    flash(_("Saved: %(name)s is in your connections.", name=person.name), "success")
+    return redirect(url_for("scan.badge", token=token))
+
+
+@bp.post("/b/<token>/identify")
+@limiter.limit(limits.LINK_REQUESTS_PER_IP, key_func=limits.ip_key)
+@limiter.limit(limits.LINK_REQUESTS_PER_EMAIL, key_func=limits.email_key)
+def identify(token: str) -> Any:
+    """Not signed in: keep the scan in this browser and mail a sign-in link back to the badge."""
+    found, person, event = _load(token)
+    if found.is_revoked:
+        return redirect(url_for("scan.badge", token=token))
+    form = IdentifyForm.for_event(event)
+    if not form.validate_on_submit():
+        return _render(found, person, event, None, form, status=422)
+    session[_PENDING] = {"token": token, "note": (form.note.data or "")[:2000],
+                         "tags": list(form.tags.data or []), "client_id": form.client_id.data}
+    try:
+        attendee_service.request_magic_link(event.id, form.email.data or "",
+                                            url_for("scan.badge", token=token))
+    except EventnetError as exc:
+        form.email.errors = [*list(form.email.errors), exc.message]
+        return _render(found, person, event, None, form, status=422)
+    return render_template("scan/link_sent.html", event=event, person=person,
+                           email=form.email.data)
+
+
+@bp.get("/e/<slug>/scan")
+def scanner(slug: str) -> Any:
+    """The in-app scanner: the camera reads badges and records each at once (offline too)."""
+    event = get_event(slug)
+    attendee = current_attendee(event.id)
+    if attendee is None:
+        return redirect(url_for("public.signin", slug=slug, next=url_for("scan.scanner",
+                                                                          slug=slug)))
+    response = Response(render_template(
+        "scan/scanner.html", event=event, attendee=attendee,
+        access_token=attendee_service.access_token(attendee)))
+    # The page carries the attendee's personal token: never keep it in a shared cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/scan")
+def scanner_home() -> Any:
+    """``/scan``: straight to the scanner of the event this browser is signed in for."""
+    signed_in = list((session.get("attendees") or {}).keys())
+    events = [e for e in (db.session.get(Event, int(k)) for k in signed_in) if e is not None]
+    events = [e for e in events if current_attendee(e.id) is not None]
+    if len(events) == 1:
+        return redirect(url_for("scan.scanner", slug=events[0].slug))
+    return render_template("scan/choose.html", events=events)
 
 
 def _qr_response(token: str, kind: str) -> Response:

@@ -1,0 +1,119 @@
+"""Door check-in for organizers and staff: badge camera, search by name, on-the-spot sign-up.
+
+The camera page posts each badge to a JSON endpoint (session cookie + ``X-CSRFToken``
+header); the search and sign-up forms are plain POSTs. All three call ``services.checkins``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from eventnet.extensions import db, limiter
+from eventnet.models import Attendee, Event
+from eventnet.services import attendees as attendee_service
+from eventnet.services import badges as badge_service
+from eventnet.services import checkins
+from eventnet.services.errors import EventnetError
+from eventnet.web import error_response, limits, local_time
+from eventnet.web.auth import organizer_event
+from eventnet.web.forms_common import attach_error
+from eventnet.web.organizer import bp
+from eventnet.web.organizer.checkin_forms import CheckInForm, OnsiteForm
+
+
+def _result(event: Event, attendee: Attendee, outcome: checkins.CheckInResult) -> dict[str, Any]:
+    """The green/amber answer for one check-in, JSON-ready."""
+    at = local_time(outcome.checked_in_at, event.timezone, "HH:mm")
+    if outcome.is_new:
+        colour, message = "green", _("Checked in: %(name)s", name=attendee.name)
+    else:
+        colour, message = "amber", _("Already checked in at %(time)s: %(name)s", time=at,
+                                     name=attendee.name)
+    return {"result": colour, "message": message, "checked_in_at": at,
+            "attendee": {"id": attendee.id, "name": attendee.name,
+                         "company": attendee.company, "title": attendee.title}}
+
+
+def _page(event: Event, *, result: dict[str, Any] | None = None, status: int = 200,
+          onsite: OnsiteForm | None = None, new_attendee: Attendee | None = None) -> Any:
+    query = request.args.get("q", "")
+    found = checkins.search_attendees(event.id, query) if query else []
+    extras: dict[str, Any] = {}
+    if new_attendee is not None and new_attendee.badge is not None:
+        extras = {
+            "badge_qr": Markup(badge_service.qr_svg(
+                attendee_service.badge_url(new_attendee.badge.token))),
+            "link_qr": Markup(badge_service.qr_svg(attendee_service.magic_link(new_attendee))),
+        }
+    return render_template(
+        "organizer/checkin.html", event=event, result=result, query=query, found=found,
+        onsite=onsite or OnsiteForm(formdata=None), checkin_form=CheckInForm(),
+        new_attendee=new_attendee, **extras), status
+
+
+@bp.get("/events/<slug>/checkin")
+@login_required
+def checkin(slug: str) -> Any:
+    """The door: camera scanning, search by name, on-the-spot registration."""
+    return _page(organizer_event(slug, staff_ok=True))
+
+
+@bp.post("/events/<slug>/checkin/scan")
+@login_required
+@limiter.limit(limits.CHECKINS_PER_USER, key_func=limits.organizer_key)
+def checkin_scan(slug: str) -> Any:
+    """JSON: check in the badge read by the camera → green / amber, or a red error."""
+    event = organizer_event(slug, staff_ok=True)
+    body = request.get_json(force=True, silent=True)
+    badge = body.get("badge") if isinstance(body, dict) else None
+    if not isinstance(badge, str) or not badge.strip():
+        return error_response(400, "missing_badge", _("Send the badge read by the camera."))
+    try:
+        outcome = checkins.check_in_badge(event.id, badge, by_organizer_id=current_user.id)
+    except EventnetError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    attendee = db.session.get(Attendee, outcome.attendee_id)
+    assert attendee is not None
+    return _result(event, attendee, outcome)
+
+
+@bp.post("/events/<slug>/checkin/<int:attendee_id>")
+@login_required
+def checkin_attendee(slug: str, attendee_id: int) -> Any:
+    """Check in someone found by name (forgotten badge)."""
+    event = organizer_event(slug, staff_ok=True)
+    if not CheckInForm().validate_on_submit():
+        return _page(event, status=400, result={
+            "result": "red", "message": _("The form expired. Reload the page and try again.")})
+    try:
+        outcome = checkins.check_in(attendee_id, by_organizer_id=current_user.id,
+                                    method="search", event_id=event.id)
+    except EventnetError as exc:
+        return _page(event, status=exc.status, result={"result": "red", "message": exc.message})
+    attendee = db.session.get(Attendee, attendee_id)
+    assert attendee is not None
+    return _page(event, result=_result(event, attendee, outcome))
+
+
+@bp.post("/events/<slug>/checkin/onsite")
+@login_required
+def checkin_onsite(slug: str) -> Any:
+    """Register someone at the door, check them in and show their badge QR right away."""
+    event = organizer_event(slug, staff_ok=True)
+    form = OnsiteForm()
+    if not form.validate_on_submit():
+        return _page(event, onsite=form, status=422)
+    try:
+        attendee, outcome = checkins.register_onsite(
+            event, form.name.data or "", form.email.data, form.company.data or "",
+            consent_followup=bool(form.consent_followup.data),
+            by_organizer_id=current_user.id)
+    except EventnetError as exc:
+        attach_error(form, exc.field, exc.message)  # type: ignore[arg-type]
+        return _page(event, onsite=form, status=exc.status)
+    return _page(event, result=_result(event, attendee, outcome), new_attendee=attendee)
