@@ -1,53 +1,46 @@
-"""Attendee imports: parse a file into a plan, report every bad row, apply all or nothing."""
+"""Attendee imports: parse a file into a plan, report every bad row, apply all or nothing.
+
+The formats (eventnet, Eventbrite, Meetup, Luma) live in ``services.import_formats``; this
+module plans, applies and keeps uploads between the web preview and its confirmation.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from eventnet.database import write_transaction
+from eventnet.extensions import db
 from eventnet.models import Attendee, Event
-from eventnet.services.attendees import Profile, _apply_profile, new_attendee, split_list
+from eventnet.services.attendees import Profile, _apply_profile, _person_for, new_attendee
+from eventnet.services.checkins import check_in
 from eventnet.services.errors import Invalid, NotFound
+from eventnet.services.import_formats import (
+    MAX_IMPORT_BYTES,
+    PARSERS,
+    ImportPlan,
+    ImportRow,
+    RowError,
+    decode_csv,
+    detect_format,
+)
 
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
+__all__ = [
+    "MAX_IMPORT_BYTES", "PARSERS", "ImportPlan", "ImportResult", "ImportRow", "RowError",
+    "apply_import", "decode_csv", "detect_format", "plan_import",
+]
 
-
-@dataclass
-class RowError:
-    """A rejected row: its line number in the file and why."""
-
-    line: int
-    message: str
-
-
-@dataclass
-class ImportRow:
-    """One attendee to create or update."""
-
-    line: int
-    profile: Profile
-    external_ref: str | None = None
-
-
-@dataclass
-class ImportPlan:
-    """The parsed file: rows to apply, rejected rows, rows skipped on purpose."""
-
-    format: str
-    rows: list[ImportRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    skipped: list[RowError] = field(default_factory=list)
-
-    @property
-    def is_valid(self) -> bool:
-        """Whether the plan can be applied (no rejected row)."""
-        return not self.errors
+#: how long an uploaded file waits for its confirmation in the web UI
+UPLOAD_MAX_AGE = 3600
+_UPLOAD_NAME = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
 
 @dataclass
@@ -57,98 +50,7 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-def decode_csv(data: bytes) -> list[list[str]]:
-    """Decode UTF-8 (with or without BOM) CSV into rows; raises Invalid with the reason."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise Invalid(_("The file is too large (20 MB at most)."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid(
-            _("The file is not UTF-8 text (byte %(pos)d). Save it as CSV UTF-8 and retry.",
-              pos=exc.start)
-        ) from exc
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise Invalid(_("The file is not valid CSV: %(error)s", error=str(exc))) from exc
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows:
-        raise Invalid(_("The file is empty."))
-    return rows
-
-
-def _index(header: list[str]) -> dict[str, int]:
-    return {name.strip().lower(): i for i, name in enumerate(header)}
-
-
-def parse_eventnet(rows: list[list[str]], event: Event) -> ImportPlan:
-    """eventnet's own CSV: name,email,company,title,interests,offers,asks (lists by ``;``)."""
-    from eventnet.services.attendees import validate_profile
-
-    plan = ImportPlan(format="eventnet")
-    cols = _index(rows[0])
-    missing = [c for c in ("name", "email") if c not in cols]
-    if missing:
-        raise Invalid(_("Missing column(s): %(cols)s. Found: %(found)s",
-                        cols=", ".join(missing), found=", ".join(rows[0])))
-    seen: dict[str, int] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        def cell(name: str, row: list[str] = row) -> str:
-            i = cols.get(name)
-            return row[i].strip() if i is not None and i < len(row) else ""
-
-        if len(row) != len(rows[0]):
-            plan.errors.append(RowError(line, _("expected %(n)d columns, found %(m)d",
-                                                n=len(rows[0]), m=len(row))))
-            continue
-        profile = Profile(
-            name=cell("name"), email=cell("email"), company=cell("company"),
-            title=cell("title"), interests=split_list(cell("interests"), commas=False),
-            offers=split_list(cell("offers"), commas=False),
-            asks=split_list(cell("asks"), commas=False),
-        )
-        _validate_row(plan, line, profile, event, seen, validate_profile)
-    return plan
-
-
-def _validate_row(plan: ImportPlan, line: int, profile: Profile, event: Event,
-                  seen: dict[str, int], validate: Callable[..., Profile],
-                  external_ref: str | None = None, email_required: bool = True) -> None:
-    try:
-        validate(profile, _NoQuestions(event), email_required=email_required)
-    except Invalid as exc:
-        plan.errors.append(RowError(line, f"{exc.field or 'row'}: {exc.message}"))
-        return
-    key = profile.email or f"ref:{external_ref}"
-    if key in seen:
-        plan.errors.append(RowError(line, _("duplicate of line %(n)d (%(key)s)",
-                                            n=seen[key], key=key)))
-        return
-    seen[key] = line
-    plan.rows.append(ImportRow(line, profile, external_ref))
-
-
-class _NoQuestions:
-    """An event seen without its custom questions: imports do not answer them."""
-
-    def __init__(self, event: Event) -> None:
-        self.questions: list[dict[str, object]] = []
-        self.community_id = event.community_id
-
-
-PARSERS: dict[str, Callable[[list[list[str]], Event], ImportPlan]] = {"eventnet": parse_eventnet}
-
-
-def detect_format(header: list[str]) -> str:
-    """The import format a header row belongs to; raises Invalid when unknown."""
-    cols = set(_index(header))
-    if {"name", "email"} <= cols:
-        return "eventnet"
-    raise Invalid(_("Unrecognised file: the header row must include name and email. "
-                    "Found: %(found)s", found=", ".join(header)))
+    checked_in: int = 0
 
 
 def plan_import(event: Event, data: bytes, fmt: str = "auto") -> ImportPlan:
@@ -158,50 +60,152 @@ def plan_import(event: Event, data: bytes, fmt: str = "auto") -> ImportPlan:
         fmt = detect_format(rows[0])
     parser = PARSERS.get(fmt)
     if parser is None:
-        raise Invalid(_("Unknown import format: %(fmt)s", fmt=fmt))
+        raise Invalid(_("Unknown import format: %(fmt)s", fmt=fmt), code="unknown_format")
+    if len(rows) < 2:
+        raise Invalid(_("The file has a header row but no attendees."), code="empty")
     return parser(rows, event)
 
 
+#: profile fields an import may set on an attendee who exists already
+_IMPORTED_FIELDS = ("name", "email", "company", "title", "interests", "offers", "asks",
+                    "links", "phone")
+
+
+def _find(row: ImportRow, by_email: dict[str, Attendee],
+          by_ref: dict[str, Attendee]) -> Attendee | None:
+    if row.external_ref and row.external_ref in by_ref:
+        return by_ref[row.external_ref]
+    if row.profile.email and row.profile.email in by_email:
+        return by_email[row.profile.email]
+    return None
+
+
+def _update(attendee: Attendee, row: ImportRow) -> bool:
+    """Lay the row's non-empty fields over the attendee; returns whether anything changed."""
+    changed = False
+    current = {k: getattr(attendee, k) for k in Profile.__dataclass_fields__}
+    for name in _IMPORTED_FIELDS:
+        value = getattr(row.profile, name)
+        # An import never changes an address the attendee already has: that is their login.
+        if value and not (name == "email" and attendee.email):
+            current[name] = value
+    answers = {k: v for k, v in row.profile.answers.items() if v not in ("", None, False)}
+    if answers:
+        current["answers"] = {**(attendee.answers or {}), **answers}
+    if attendee.email is None and row.profile.email:
+        attendee.person = _person_for(attendee.event, row.profile.email)
+    changed = _apply_profile(attendee, Profile(**current))
+    if row.external_ref and attendee.external_ref is None:
+        attendee.external_ref = row.external_ref
+        changed = True
+    return changed
+
+
 def apply_import(event_id: int, plan: ImportPlan) -> ImportResult:
-    """Create or update every row of a valid plan in one transaction. Raises Invalid."""
+    """Create or update every row of a valid plan in one transaction. Raises Invalid.
+
+    Rows match existing attendees by platform id first, then by email, so importing the
+    same file twice changes nothing. Erased attendees are left alone.
+    """
     if not plan.is_valid:
         raise Invalid(_("The file has %(n)d rejected row(s); nothing was imported.",
-                        n=len(plan.errors)))
+                        n=len(plan.errors)), code="rejected_rows")
     result = ImportResult()
     with write_transaction() as session:
         event = session.get(Event, event_id)
         if event is None:
             raise NotFound(_("No such event."))
-        existing = {
-            (a.email or f"ref:{a.external_ref}"): a
-            for a in session.scalars(select(Attendee).where(Attendee.event_id == event_id))
-        }
+        attendees = list(session.scalars(select(Attendee).where(Attendee.event_id == event_id)))
+        by_email = {a.email: a for a in attendees if a.email}
+        by_ref = {a.external_ref: a for a in attendees if a.external_ref}
         source = f"import:{plan.format}"
         for row in plan.rows:
-            key = row.profile.email or f"ref:{row.external_ref}"
-            attendee = existing.get(key)
+            attendee = _find(row, by_email, by_ref)
             if attendee is None:
                 attendee = new_attendee(event, row.profile, source=source)
                 attendee.external_ref = row.external_ref
-                existing[key] = attendee
                 result.created += 1
             elif attendee.erased_at is not None:
                 result.unchanged += 1
+                continue
+            elif attendee.email is None and row.profile.email in by_email:
+                # The platform id points at one attendee, the email at another: refuse
+                # rather than merge two people.
+                raise Invalid(_("Line %(line)d: %(email)s is already registered as another "
+                                "attendee; nothing was imported.",
+                                line=row.line, email=row.profile.email), code="email_taken")
+            elif _update(attendee, row):
+                result.updated += 1
             else:
-                fields = {k: v for k, v in row.profile.__dict__.items()
-                          if k in _IMPORTED_FIELDS and (v or k in ("name", "email"))}
-                if _apply_profile(attendee, _merged(attendee, fields)):
-                    result.updated += 1
-                else:
-                    result.unchanged += 1
+                result.unchanged += 1
+            if attendee.email:
+                by_email[attendee.email] = attendee
+            if attendee.external_ref:
+                by_ref[attendee.external_ref] = attendee
+            if row.checked_in_at is not None:
+                session.flush()
+                if check_in(attendee.id, method="import", at=row.checked_in_at).is_new:
+                    result.checked_in += 1
     return result
 
 
-_IMPORTED_FIELDS = ("name", "email", "company", "title", "interests", "offers", "asks", "phone")
+# --- uploads kept between the preview and the confirmation ---------------------------------
 
 
-def _merged(attendee: Attendee, fields: dict[str, object]) -> Profile:
-    """The attendee's profile with the imported fields laid over it."""
-    current = {k: getattr(attendee, k) for k in Profile.__dataclass_fields__}
-    current.update(fields)
-    return Profile(**current)  # type: ignore[arg-type]
+def _upload_dir() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _expire_uploads(folder: Path) -> None:
+    limit = time.time() - UPLOAD_MAX_AGE
+    for path in folder.glob("*.csv"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except FileNotFoundError:
+            pass  # another worker removed it first
+
+
+def store_upload(data: bytes) -> str:
+    """Keep an uploaded file under a random name for an hour; returns that name."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise Invalid(_("The file is too large (20 MB at most)."), code="too_large")
+    folder = _upload_dir()
+    _expire_uploads(folder)
+    name = secrets.token_urlsafe(24)
+    (folder / f"{name}.csv").write_bytes(data)
+    return name
+
+
+def load_upload(name: str) -> bytes:
+    """The bytes of a stored upload; raises Invalid when it expired or never existed."""
+    path = _upload_dir() / f"{name}.csv"
+    expired = Invalid(_("This upload has expired: please upload the file again."),
+                      code="upload_expired")
+    if not _UPLOAD_NAME.match(name or ""):
+        raise expired
+    try:
+        if path.stat().st_mtime < time.time() - UPLOAD_MAX_AGE:
+            path.unlink(missing_ok=True)
+            raise expired
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise expired from exc
+
+
+def discard_upload(name: str) -> None:
+    """Delete a stored upload (after it was applied or abandoned)."""
+    if _UPLOAD_NAME.match(name or ""):
+        (_upload_dir() / f"{name}.csv").unlink(missing_ok=True)
+
+
+def preview(event: Event, plan: ImportPlan) -> list[dict[str, Any]]:
+    """Each planned row with what applying it would do: ``new`` or ``update``."""
+    attendees = list(db.session.scalars(select(Attendee).where(Attendee.event_id == event.id)))
+    by_email = {a.email: a for a in attendees if a.email}
+    by_ref = {a.external_ref: a for a in attendees if a.external_ref}
+    return [{"row": row, "action": "update" if _find(row, by_email, by_ref) else "new"}
+            for row in plan.rows]
+

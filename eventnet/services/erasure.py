@@ -1,0 +1,101 @@
+"""The right to erasure: remove an attendee's personal data, keep anonymous counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, or_, select, update
+
+from eventnet.database import write_transaction
+from eventnet.models import (
+    Attendee,
+    Connection,
+    Event,
+    Introduction,
+    OutboundEmail,
+    Scan,
+    utcnow,
+)
+from eventnet.models.outbox import QUEUED
+from eventnet.services.errors import NotFound
+
+ERASED_NAME = "Deleted attendee"
+
+
+@dataclass
+class ErasureResult:
+    """What an erasure removed."""
+
+    attendee_id: int
+    scans: int
+    connections: int
+    introductions: int
+    messages: int
+
+
+def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResult:
+    """Erase an attendee's personal data, scans, connections, introductions and queued mail.
+
+    The row stays, anonymous (registration and check-in counts hold), and the event's
+    ``erased_scan_count`` grows by the scans removed so totals can still be reported.
+    Raises NotFound (unknown, already erased, or not of ``event_id``).
+    """
+    with write_transaction() as session:
+        attendee = session.get(Attendee, attendee_id)
+        if attendee is None or attendee.erased_at is not None or (
+                event_id is not None and attendee.event_id != event_id):
+            raise NotFound(_("No such attendee."))
+        involves = or_(Scan.scanner_id == attendee_id, Scan.scanned_id == attendee_id)
+        scans = session.scalar(select(func.count(Scan.id)).where(involves)) or 0
+        session.execute(delete(Scan).where(involves)
+                        .execution_options(synchronize_session=False))
+        connections = session.execute(
+            delete(Connection).where(or_(Connection.a_id == attendee_id,
+                                         Connection.b_id == attendee_id))
+            .execution_options(synchronize_session=False)).rowcount or 0
+        introductions = session.execute(
+            delete(Introduction).where(or_(Introduction.requester_id == attendee_id,
+                                           Introduction.recipient_id == attendee_id))
+            .execution_options(synchronize_session=False)).rowcount or 0
+        # Mail not yet sent is dropped; sent mail keeps its log row without the address link.
+        messages = session.execute(
+            delete(OutboundEmail).where(OutboundEmail.attendee_id == attendee_id,
+                                        OutboundEmail.status == QUEUED)
+            .execution_options(synchronize_session=False)).rowcount or 0
+        session.execute(update(OutboundEmail).where(OutboundEmail.attendee_id == attendee_id)
+                        .values(attendee_id=None, to_address="", body_text="", body_html="")
+                        .execution_options(synchronize_session=False))
+        session.execute(update(Event).where(Event.id == attendee.event_id)
+                        .values(erased_scan_count=Event.erased_scan_count + scans)
+                        .execution_options(synchronize_session=False))
+        person = attendee.person
+        now = utcnow()
+        attendee.name = ERASED_NAME
+        attendee.email = None
+        attendee.external_ref = None
+        attendee.person = None
+        for name in ("company", "title", "bio", "phone"):
+            setattr(attendee, name, "")
+        for name in ("interests", "offers", "asks", "links"):
+            setattr(attendee, name, [])
+        attendee.answers = {}
+        attendee.consent_share_contact = False
+        attendee.consent_introductions = False
+        attendee.consent_followup = False
+        attendee.secret_version += 1
+        attendee.erased_at = now
+        for badge in attendee.badges:
+            if badge.revoked_at is None:
+                badge.revoked_at = now
+        session.flush()
+        if person is not None and not session.scalar(
+                select(func.count(Attendee.id)).where(Attendee.person_id == person.id)):
+            session.delete(person)  # the address is personal data too
+        # The old access token hash is derived from the previous secret version: replace it.
+        from eventnet.services.tokens import attendee_access_token, sha256
+
+        attendee.access_token_hash = sha256(attendee_access_token(attendee.id,
+                                                                  attendee.secret_version))
+        result = ErasureResult(attendee_id, scans, connections, introductions, messages)
+    return result
