@@ -322,7 +322,7 @@ def progress(event_id: int) -> dict[str, Any]:
     counts = dict(db.session.execute(
         select(OutboundEmail.status, func.count()).where(
             OutboundEmail.event_id == event_id, OutboundEmail.kind == KIND)
-        .group_by(OutboundEmail.status)).tuples().all())
+        .group_by(OutboundEmail.status)).all())
     queued_ids = _queued_attendees(event_id)
     met = set(db.session.scalars(union(
         select(Scan.scanner_id).where(Scan.event_id == event_id),
@@ -357,3 +357,10 @@ def progress(event_id: int) -> dict[str, Any]:
         "retrying": [f for f in failures if f["status"] == QUEUED],
         "failures": failures, "is_done": bool(queued_ids) and in_flight == 0,
     }
+
+
+def due_ids(event_id: int) -> list[int]:
+    """Ids of the event's follow-ups waiting in the queue (to hand to delivery)."""
+    return list(db.session.scalars(select(OutboundEmail.id).where(
+        OutboundEmail.event_id == event_id, OutboundEmail.kind == KIND,
+        OutboundEmail.status == QUEUED).order_by(OutboundEmail.id)))

@@ -1,0 +1,142 @@
+"""Loading an event into the matching engine, previews, exports and queueing follow-ups."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from eventnet.database import write_transaction
+from eventnet.extensions import db
+from eventnet.models import Attendee, Introduction, OutboundEmail, utcnow
+from eventnet.services import followup_mail, followups
+from eventnet.services.errors import NotFound
+from tests.followup_data import small_event
+
+
+@pytest.fixture
+def ev(make_event: Any, make_attendee: Any) -> Any:
+    return small_event(make_event, make_attendee)
+
+
+def test_export_lists_met_people_with_context_and_introductions(ev: Any) -> None:
+    data = followups.export(ev.event)
+    assert data["event"]["slug"] == ev.event.slug
+    rows = {r["email"]: r for r in data["attendees"]}
+    ada = rows["ada@example.org"]
+    assert [m["email"] for m in ada["met"]][0] == "bob@example.org"  # mutual + note first
+    bob_entry = ada["met"][0]
+    assert bob_entry["context"]["my_notes"] == ["Talk about <b>Rust</b> jobs"]
+    assert bob_entry["context"]["is_mutual"] is True
+    assert bob_entry["reasons"]
+    met_ada = {m["email"] for m in ada["met"]}
+    assert all(i["email"] not in met_ada | {"ada@example.org"} for i in ada["introductions"])
+    assert "dee@example.org" in {i["email"] for i in ada["introductions"]}
+    assert rows["eve@example.org"]["met"] == []
+
+
+def test_opted_out_and_unsubscribed_people_are_never_suggested(ev: Any) -> None:
+    with write_transaction() as session:
+        session.get(Attendee, ev.dee.id).consent_introductions = False
+    data = followups.export(ev.event)
+    suggested = {i["email"] for r in data["attendees"] for i in r["introductions"]}
+    assert "dee@example.org" not in suggested
+
+
+def test_preview_of_unknown_attendee_is_not_found(ev: Any) -> None:
+    with pytest.raises(NotFound):
+        followups.find_attendee(ev.event, "nobody@example.org")
+    record = followups.preview(ev.event, ev.ada)
+    assert record["email"] == "ada@example.org" and record["met"]
+
+
+def test_queue_is_exactly_once_and_creates_proposed_introductions(app: Any, ev: Any) -> None:
+    app.config["MAIL_SYNC"] = False
+    first = followup_mail.queue_followups(ev.event.id)
+    assert first.queued == 4 and first.skipped == {"no_one_met": 1}
+    second = followup_mail.queue_followups(ev.event.id)
+    assert second.queued == 0 and second.already_queued == 4
+    count = db.session.scalar(select(func.count(OutboundEmail.id)).where(
+        OutboundEmail.kind == "followup"))
+    assert count == 4
+    intros = db.session.scalars(select(Introduction)).all()
+    assert intros and {i.status for i in intros} == {"proposed"}
+    assert all(i.reasons for i in intros)
+
+
+def test_skip_reasons(app: Any, ev: Any, make_attendee: Any) -> None:
+    app.config["MAIL_SYNC"] = False
+    with write_transaction() as session:
+        session.get(Attendee, ev.cy.id).unsubscribed_at = utcnow()
+        session.get(Attendee, ev.dee.id).consent_followup = False
+    result = followup_mail.queue_followups(ev.event.id, dry_run=True)
+    assert result.skipped == {"unsubscribed": 1, "no_consent": 1, "no_one_met": 1}
+    assert result.queued == 2
+    assert db.session.scalar(select(func.count(OutboundEmail.id))) == 0  # dry run
+    followup_mail.queue_followups(ev.event.id)
+    progress = followup_mail.progress(ev.event.id)
+    assert progress["queued"] == 2 and progress["skipped"] == {
+        "unsubscribed": 1, "no_consent": 1, "no_one_met": 1}
+
+
+def test_past_encounters_come_from_earlier_events_of_the_same_community(
+        make_event: Any, make_attendee: Any, make_organizer: Any) -> None:
+    from datetime import timedelta
+
+    from eventnet.services.scans import record_scan
+
+    org = make_organizer()
+    now = utcnow()
+    first = make_event(organizer=org, name="Meetup 1", starts_at=now - timedelta(days=30))
+    second = make_event(organizer=org, name="Meetup 2", starts_at=now - timedelta(days=1))
+    other_org_event = make_event(name="Elsewhere", starts_at=now - timedelta(days=20))
+    a1 = make_attendee(first, "Ann", "ann@example.org")
+    b1 = make_attendee(first, "Ben", "ben@example.org")
+    record_scan(a1.id, b1.id, note="met at the first one")
+    x = make_attendee(other_org_event, "Ann", "ann@example.org")
+    y = make_attendee(other_org_event, "Zed", "zed@example.org")
+    record_scan(x.id, y.id)
+    a2 = make_attendee(second, "Ann", "ann@example.org")
+    c2 = make_attendee(second, "Cat", "cat@example.org")
+    record_scan(a2.id, c2.id)
+    data = followups.export(second)
+    ann = next(r for r in data["attendees"] if r["email"] == "ann@example.org")
+    assert [r["name"] for r in ann["reconnect"]] == ["Ben"]
+    assert ann["reconnect"][0]["event_name"] == "Meetup 1"
+
+
+def test_cli_export_prints_json_only(runner: Any, ev: Any) -> None:
+    result = runner.invoke(args=["followups", "export", ev.event.slug, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {r["email"] for r in data["attendees"]} >= {"ada@example.org", "eve@example.org"}
+
+
+def test_cli_preview_text_and_json(runner: Any, ev: Any) -> None:
+    result = runner.invoke(args=["followups", "preview", ev.event.slug,
+                                 "--attendee", "ada@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "Subject: " in result.stdout and "Bob <script>" in result.stdout
+    result = runner.invoke(args=["followups", "preview", ev.event.slug,
+                                 "--attendee", "ada@example.org", "--format", "json"])
+    assert json.loads(result.stdout)["met"][0]["email"] == "bob@example.org"
+    bad = runner.invoke(args=["followups", "preview", ev.event.slug,
+                              "--attendee", "nobody@example.org"])
+    assert bad.exit_code == 1 and "Error:" in bad.output
+    missing = runner.invoke(args=["followups", "export", "no-such-event"])
+    assert missing.exit_code == 1
+
+
+def test_cli_send_dry_run_then_send(runner: Any, ev: Any, smtp: Any) -> None:
+    dry = runner.invoke(args=["followups", "send", ev.event.slug, "--dry-run"])
+    assert dry.exit_code == 0 and "4 follow-up(s) would be queued" in dry.output
+    assert not smtp.messages
+    sent = runner.invoke(args=["followups", "send", ev.event.slug])
+    assert sent.exit_code == 0, sent.output
+    assert "sent 4" in sent.output
+    assert len(smtp.messages) == 4
+    again = runner.invoke(args=["followups", "send", ev.event.slug])
+    assert "0 follow-up(s) queued, 4 already" in again.output
+    assert len(smtp.messages) == 4
