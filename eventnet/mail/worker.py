@@ -20,6 +20,7 @@ recipient's consent are cancelled if the recipient unsubscribed or was erased me
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import threading
 from dataclasses import dataclass
@@ -65,9 +66,14 @@ class DeliveryStats:
     unconfirmed: int = 0
 
 
+_POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def build_message(row: OutboundEmail) -> EmailMessage:
     """The MIME message for an outbox row: text with an HTML alternative."""
-    message = EmailMessage()
+    # No folding of long headers (up to RFC 5322's 998): some clients mishandle a folded
+    # List-Unsubscribe URL.
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = row.subject
     message["From"] = row.from_address
     message["To"] = row.to_address

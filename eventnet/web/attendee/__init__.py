@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("attendee", __name__)
 
-from eventnet.web.attendee import routes  # noqa: E402,F401
+from eventnet.web.attendee import followups, routes  # noqa: E402,F401

@@ -45,7 +45,15 @@ def home(slug: str) -> Any:
                            badge=attendee.badge,
                            badge_url=attendee_service.badge_url(attendee.badge.token)
                            if attendee.badge else None,
-                           connections=connections_of(attendee)), status
+                           connections=connections_of(attendee),
+                           introductions=introductions_of(attendee)), status
+
+
+def introductions_of(attendee: Attendee) -> dict[str, Any]:
+    """My introductions: suggested to me, requested by me, asking me, made."""
+    from eventnet.services.intros import for_attendee
+
+    return for_attendee(attendee.id)
 
 
 def connections_of(attendee: Attendee) -> list[dict[str, Any]]:

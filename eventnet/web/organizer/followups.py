@@ -1,0 +1,133 @@
+"""Organizer pages for the follow-ups: preview, test, send with live progress, retry, export."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import DataRequired
+
+from eventnet.mail.worker import dispatch, retry_failed
+from eventnet.services import followup_mail, followups
+from eventnet.services.attendees import list_attendees
+from eventnet.services.errors import EventnetError
+from eventnet.web.auth import organizer_event
+from eventnet.web.organizer import bp
+
+
+class SendForm(FlaskForm):
+    """Send the follow-ups of the whole event (a second click queues nothing)."""
+
+
+class RetryForm(FlaskForm):
+    """Queue failed follow-ups again."""
+
+
+class TestForm(FlaskForm):
+    """Send one attendee's follow-up to myself."""
+
+    attendee = IntegerField(_l("Attendee"), validators=[DataRequired()])
+
+
+@bp.get("/events/<slug>/followups")
+@login_required
+def followups_page(slug: str) -> Any:
+    """The follow-up dashboard: progress, send, test, preview, failures, export."""
+    event = organizer_event(slug)
+    return render_template("organizer/followups.html", event=event,
+                           progress=followup_mail.progress(event.id),
+                           attendees=list_attendees(event.id), send_form=SendForm(),
+                           retry_form=RetryForm(), test_form=TestForm())
+
+
+@bp.get("/events/<slug>/followups/progress.json")
+@login_required
+def followups_progress(slug: str) -> Any:
+    """Live progress for polling: sent, failed, skipped by reason, failures."""
+    event = organizer_event(slug)
+    return jsonify(followup_mail.progress(event.id))
+
+
+@bp.post("/events/<slug>/followups/send")
+@login_required
+def followups_send(slug: str) -> Any:
+    """Queue every due follow-up and start delivering them."""
+    event = organizer_event(slug)
+    if not SendForm().validate_on_submit():
+        flash(_("The form expired. Please try again."), "error")
+        return redirect(url_for("organizer.followups_page", slug=slug))
+    result = followup_mail.send_followups(event.id, background=True)
+    if result.queued:
+        flash(_("%(n)d follow-up(s) queued; they are being delivered.", n=result.queued),
+              "success")
+    else:
+        flash(_("Nothing new to send: every follow-up was queued before or skipped."), "info")
+    return redirect(url_for("organizer.followups_page", slug=slug))
+
+
+@bp.post("/events/<slug>/followups/retry")
+@login_required
+def followups_retry(slug: str) -> Any:
+    """Queue the failed follow-ups again and deliver them."""
+    event = organizer_event(slug)
+    if RetryForm().validate_on_submit():
+        count = retry_failed(event.id, kind=followup_mail.KIND)
+        dispatch(followup_mail.due_ids(event.id), background=True)
+        flash(_("%(n)d failed follow-up(s) queued again.", n=count), "success")
+    return redirect(url_for("organizer.followups_page", slug=slug))
+
+
+@bp.post("/events/<slug>/followups/test")
+@login_required
+def followups_test(slug: str) -> Any:
+    """Send one attendee's follow-up to the signed-in organizer (its links are inert)."""
+    event = organizer_event(slug)
+    form = TestForm()
+    if form.validate_on_submit():
+        try:
+            followup_mail.send_test(event, int(form.attendee.data or 0), current_user.email)
+        except EventnetError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("A test email was sent to %(email)s.", email=current_user.email),
+                  "success")
+    else:
+        flash(_("Choose an attendee."), "error")
+    return redirect(url_for("organizer.followups_page", slug=slug))
+
+
+@bp.get("/events/<slug>/followups/preview/<int:attendee_id>")
+@login_required
+def followups_preview(slug: str, attendee_id: int) -> Any:
+    """One attendee's follow-up exactly as it is (or will be) sent."""
+    event = organizer_event(slug)
+    mail = followup_mail.preview_email(event, attendee_id)
+    return render_template("organizer/followup_preview.html", event=event, mail=mail)
+
+
+@bp.get("/events/<slug>/followups/preview")
+@login_required
+def followups_preview_pick(slug: str) -> Any:
+    """Go to the preview of the attendee chosen in the page's selector."""
+    organizer_event(slug)
+    attendee_id = request.args.get("attendee", type=int)
+    if attendee_id is None:
+        flash(_("Choose an attendee."), "error")
+        return redirect(url_for("organizer.followups_page", slug=slug))
+    return redirect(url_for("organizer.followups_preview", slug=slug, attendee_id=attendee_id))
+
+
+@bp.get("/events/<slug>/followups/export.json")
+@login_required
+def followups_export(slug: str) -> Any:
+    """Download every attendee's follow-up as JSON (the CLI export's format)."""
+    event = organizer_event(slug)
+    body = json.dumps(followups.export(event), ensure_ascii=False)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="followups-{event.slug}.json"'})

@@ -1,0 +1,157 @@
+"""Following the follow-up email's links, the attendee's page, and the organizer pages."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+
+from eventnet.extensions import db
+from eventnet.models import Attendee, Introduction
+from eventnet.services import followup_mail
+from tests.followup_data import small_event
+
+
+@pytest.fixture
+def ev(make_event: Any, make_attendee: Any, make_organizer: Any) -> Any:
+    org = make_organizer("boss@example.org")
+    data = small_event(make_event, make_attendee, organizer=org)
+    return data
+
+
+def _links(message: Any) -> list[str]:
+    text = message.get_body(("plain",)).get_content()
+    return [u.replace("http://eventnet.test", "") for u in re.findall(r"http://\S+", text)]
+
+
+def test_followup_email_parts_headers_and_escaping(app: Any, ev: Any, smtp: Any) -> None:
+    followup_mail.send_followups(ev.event.id, background=False)
+    assert len(smtp.messages) == 4
+    [ada] = smtp.to("ada@example.org")
+    assert ada.get_content_type() == "multipart/alternative"
+    html = ada.get_body(("html",)).get_content()
+    text = ada.get_body(("plain",)).get_content()
+    assert ada["List-Unsubscribe"].strip().startswith("<http://eventnet.test/u/")
+    assert ada["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert str(ada["Reply-To"]) == "hello@rust.example"
+    assert "Rust Meetup team" in str(ada["From"])
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "&lt;b&gt;Rust&lt;/b&gt;" in html and "&lt;b&gt;everyone" in html
+    assert "Talk about <b>Rust</b> jobs" in text  # plain text is not HTML-escaped
+    assert "bob@example.org" in text  # Bob shares contact details
+    assert "cy@example.org" not in text and "cy@example.org" not in html  # Cy does not
+    assert "/v/" in text and "/i/" in text and "/m/" in text
+    [bob] = smtp.to("bob@example.org")
+    assert bob["Content-Language"] == "fr" and ada["Content-Language"] == "en"
+    assert 'lang="fr"' in bob.get_body(("html",)).get_content()
+    assert bob["Subject"] != ada["Subject"].replace("Rust Meetup", "")
+
+
+def test_links_work_when_followed(client: Any, app: Any, ev: Any, smtp: Any) -> None:
+    followup_mail.send_followups(ev.event.id, background=False)
+    [ada] = smtp.to("ada@example.org")
+    links = _links(ada)
+    vcard = next(u for u in links if u.startswith("/v/"))
+    response = client.get(vcard)
+    assert response.status_code == 200 and response.mimetype == "text/vcard"
+    assert b"EMAIL;TYPE=INTERNET:bob@example.org" in response.data
+    intro = next(u for u in links if u.startswith("/i/"))
+    page = client.get(intro)
+    assert page.status_code == 200 and b"Yes, introduce us" in page.data
+    assert db.session.query(Introduction).filter_by(status="requested").count() == 0
+    done = client.post(intro, data={"message": "Hi <i>there</i>"})
+    assert done.status_code == 200
+    requested = db.session.query(Introduction).filter_by(status="requested").one()
+    recipient = db.session.get(Attendee, requested.recipient_id)
+    [ask] = smtp.to(recipient.email)[-1:]
+    answer = next(u for u in _links(ask) if u.startswith("/i/answer/"))
+    assert b"Accept" in client.get(answer).data
+    client.post(answer, data={"decision": "accept"})
+    db.session.expire_all()
+    assert db.session.get(Introduction, requested.id).status == "accepted"
+    assert any("Introduction" in str(m["Subject"]) for m in smtp.to("ada@example.org"))
+    my_page = next(u for u in links if u.startswith("/m/"))
+    home = client.get(my_page, follow_redirects=True)
+    assert home.status_code == 200 and b"Introductions" in home.data
+    csv = client.get(f"/e/{ev.event.slug}/me/connections.csv")
+    assert csv.status_code == 200 and b"bob@example.org" in csv.data
+    assert b"cy@example.org" not in csv.data
+    vcf = client.get(f"/e/{ev.event.slug}/me/connections.vcf")
+    assert vcf.data.count(b"BEGIN:VCARD") == 2
+
+
+def test_unsubscribe_one_click_and_page(client: Any, app: Any, ev: Any, smtp: Any) -> None:
+    followup_mail.send_followups(ev.event.id, background=False)
+    [ada] = smtp.to("ada@example.org")
+    target = ada["List-Unsubscribe"].strip("<>").replace("http://eventnet.test", "")
+    assert client.get(target).status_code == 200
+    assert db.session.get(Attendee, ev.ada.id).unsubscribed_at is None  # GET changes nothing
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post(target, data={"List-Unsubscribe": "One-Click"})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert response.status_code == 204
+    db.session.expire_all()
+    assert db.session.get(Attendee, ev.ada.id).unsubscribed_at is not None
+
+
+@pytest.mark.parametrize("path", ["/i/{}", "/i/answer/{}", "/u/{}", "/v/{}.vcf"])
+def test_tampered_links_get_a_clear_page(client: Any, ev: Any, path: str) -> None:
+    response = client.get(path.format("eyJhIjoxfQ.tampered.signature"))
+    assert response.status_code == 400
+    assert b"invalid" in response.data.lower()
+
+
+def test_preview_links_do_not_act(client: Any, auth: Any, ev: Any, smtp: Any) -> None:
+    auth.organizer("boss@example.org")
+    page = client.get(f"/events/{ev.event.slug}/followups/preview/{ev.ada.id}")
+    assert page.status_code == 200 and b"Bob &amp;lt;script" in page.data
+    client.post(f"/events/{ev.event.slug}/followups/test", data={"attendee": ev.ada.id})
+    [test] = smtp.to("boss@example.org")
+    assert str(test["Subject"]).startswith("[Test]")
+    unsubscribe = next(u for u in _links(test) if u.startswith("/u/"))
+    assert client.get(unsubscribe).status_code == 400
+
+
+def test_organizer_sends_with_progress_double_click_and_retry(
+        client: Any, auth: Any, app: Any, ev: Any, smtp: Any) -> None:
+    auth.organizer("boss@example.org")
+    base = f"/events/{ev.event.slug}/followups"
+    assert client.get(base).status_code == 200
+    smtp.reject_with = "550"
+    client.post(base + "/send")
+    client.post(base + "/send")  # double click
+    progress = _wait_done(client, base)
+    assert progress["failed"] == 4 and progress["skipped"] == {"no_one_met": 1}
+    assert "550" in progress["failures"][0]["error"]
+    smtp.reject_with = None
+    client.post(base + "/retry")
+    progress = _wait_done(client, base)
+    assert progress["sent"] == 4 and progress["failed"] == 0
+    assert len(smtp.messages) == 4
+    assert {str(m["To"]) for m in smtp.messages} == {
+        "ada@example.org", "bob@example.org", "cy@example.org", "dee@example.org"}
+    export = client.get(base + "/export.json")
+    assert export.status_code == 200 and export.json["attendees"]
+
+
+def _wait_done(client: Any, base: str) -> Any:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        progress = client.get(base + "/progress.json").json
+        if progress["is_done"]:
+            return progress
+        time.sleep(0.05)
+    raise AssertionError(f"follow-ups still in flight: {progress}")
+
+
+def test_other_organizers_get_404(client: Any, auth: Any, ev: Any, make_organizer: Any) -> None:
+    make_organizer("stranger@example.org")
+    auth.organizer("stranger@example.org")
+    base = f"/events/{ev.event.slug}/followups"
+    assert client.get(base).status_code == 404
+    assert client.post(base + "/send").status_code == 404
+    assert client.get(base + "/export.json").status_code == 404
