@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("organizer", __name__)
 
-from eventnet.web.organizer import checkin, routes  # noqa: E402,F401
+from eventnet.web.organizer import checkin, dashboard, routes  # noqa: E402,F401
 from eventnet.web.organizer import attendees, community, exports, imports, team  # noqa: E402,F401
 from eventnet.web.organizer import followups  # noqa: E402,F401

@@ -13,12 +13,14 @@ from eventnet.extensions import db, limiter
 from eventnet.models import Attendee, Event
 from eventnet.services import badges as badge_service
 from eventnet.services import events as event_service
-from eventnet.services.attendees import list_attendees, split_list
+from eventnet.services import stats
+from eventnet.services.attendees import split_list
 from eventnet.services.errors import EventnetError
 from eventnet.services.organizers import authenticate
 from eventnet.web.auth import organizer_event
 from eventnet.web.forms_common import attach_error, choices
 from eventnet.web.organizer import bp
+from eventnet.web.organizer.dashboard import POLL_INTERVAL_MS
 from eventnet.web.organizer.forms import BadgesForm, EventForm, SignInForm
 
 
@@ -148,12 +150,11 @@ def edit_event(slug: str) -> Any:
 @bp.get("/events/<slug>/")
 @login_required
 def event(slug: str) -> Any:
-    """The event's page for its organizers: counts, attendees, badges."""
+    """The event's live overview for its organizers (see dashboard.py), and its badges."""
     event = organizer_event(slug)
-    attendees = list_attendees(event.id)
-    return render_template("organizer/event.html", event=event, attendees=attendees,
-                           badges_form=BadgesForm(meta={"csrf": False}),
-                           checked_in=sum(1 for a in attendees if a.is_checked_in))
+    return render_template("organizer/event.html", event=event, overview=stats.overview(event),
+                           poll_interval=POLL_INTERVAL_MS,
+                           badges_form=BadgesForm(meta={"csrf": False}))
 
 
 @bp.get("/events/<slug>/badges.pdf")

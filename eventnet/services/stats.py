@@ -1,0 +1,195 @@
+"""The live numbers of an event for its organizers: counts, scans over time, interests, history.
+
+Every figure is aggregated in the database (COUNT and GROUP BY over indexed columns) so the
+overview stays fast at thousands of attendees and a hundred thousand scans; the few lines of
+Python only merge spellings and fill empty time buckets.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, cast, extract, func, select, true
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from eventnet.extensions import db
+from eventnet.matching.text import normalise
+from eventnet.models import Attendee, CheckIn, Connection, Event, OutboundEmail, Scan, utcnow
+from eventnet.models.outbox import FAILED, QUEUED, SENDING, SENT
+
+BUCKET = timedelta(minutes=10)
+#: a timeline longer than this (offline replays from days ago) keeps its latest buckets
+MAX_BUCKETS = 6 * 24 * 3
+TOP_INTERESTS = 12
+FOLLOWUP_STATES = (QUEUED, SENDING, SENT, FAILED)
+
+
+def _dialect() -> str:
+    return str(db.session.get_bind().dialect.name)
+
+
+def bucket_of(column: Any) -> ColumnElement[int]:
+    """SQL for the 10-minute bucket of a UTC datetime column, as whole buckets since 1970."""
+    seconds = int(BUCKET.total_seconds())
+    if _dialect() == "sqlite":
+        # SQLite keeps UTC datetimes as ISO text; strftime('%s') reads them as UTC.
+        return cast(func.strftime("%s", column), Integer) // seconds
+    return cast(func.floor(extract("epoch", column) / seconds), Integer)
+
+
+def scan_timeline(event_id: int) -> list[dict[str, Any]]:
+    """Scans per 10 minutes, oldest first, empty buckets included: [{"start", "scans"}]."""
+    bucket = bucket_of(Scan.scanned_at).label("bucket")
+    counts = dict(db.session.execute(
+        select(bucket, func.count()).where(Scan.event_id == event_id).group_by(bucket)
+    ).all())
+    if not counts:
+        return []
+    last = max(counts)
+    first = max(min(counts), last - MAX_BUCKETS + 1)
+    seconds = int(BUCKET.total_seconds())
+    return [{"start": datetime.fromtimestamp(b * seconds, UTC).isoformat(),
+             "scans": counts.get(b, 0)} for b in range(first, last + 1)]
+
+
+def _interest_values() -> Any:
+    """A table-valued function that unnests Attendee.interests (a JSON list) to ``value``."""
+    if _dialect() == "sqlite":
+        return func.json_each(Attendee.interests).table_valued("value")
+    return func.json_array_elements_text(Attendee.interests).table_valued("value")
+
+
+def spelling(variants: Counter[str]) -> str:
+    """The spelling to show for variants of one phrase: the most used; on a tie, accents and
+    capitals ("Santé numérique" over "sante numerique")."""
+    return max(variants, key=lambda v: (variants[v], v != v.lower() or not v.isascii(), v))
+
+
+def top_interests(event_id: int, limit: int = TOP_INTERESTS) -> list[dict[str, Any]]:
+    """The interests most attendees share: [{"label", "count"}], spellings merged."""
+    values = _interest_values()
+    rows = db.session.execute(
+        select(values.c.value, func.count())
+        .select_from(Attendee).join(values, true())
+        .where(Attendee.event_id == event_id, Attendee.erased_at.is_(None))
+        .group_by(values.c.value)
+    ).all()
+    totals: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for value, count in rows:
+        if not isinstance(value, str) or not value.strip():
+            continue
+        key = normalise(value)
+        totals[key] += count
+        spellings.setdefault(key, Counter())[value.strip()] += count
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [{"label": spelling(spellings[key]), "count": count} for key, count in ranked]
+
+
+def followup_status(event_id: int) -> dict[str, int]:
+    """Follow-up emails of the event by delivery state, with their total."""
+    rows = db.session.execute(
+        select(OutboundEmail.status, func.count())
+        .where(OutboundEmail.event_id == event_id, OutboundEmail.kind == "followup")
+        .group_by(OutboundEmail.status)
+    ).all()
+    result = {state: 0 for state in FOLLOWUP_STATES}
+    for status, count in rows:
+        result[status] = result.get(status, 0) + count
+    result["total"] = sum(count for _status, count in rows)
+    return result
+
+
+def earlier_event_ids(event: Event) -> list[int]:
+    """Events of the same community that took place before this one."""
+    when = func.coalesce(Event.starts_at, Event.created_at)
+    reference = event.starts_at or event.created_at
+    return list(db.session.scalars(
+        select(Event.id).where(Event.community_id == event.community_id,
+                               Event.id != event.id, when < reference)
+    ))
+
+
+def returning_count(event: Event, earlier_ids: list[int]) -> int:
+    """Attendees (not erased) who registered for an earlier event of the community."""
+    if not earlier_ids:
+        return 0
+    before = aliased(Attendee)
+    return db.session.scalar(
+        select(func.count()).select_from(Attendee)
+        .where(Attendee.event_id == event.id, Attendee.erased_at.is_(None),
+               Attendee.person_id.is_not(None),
+               select(before.id).where(before.person_id == Attendee.person_id,
+                                       before.event_id.in_(earlier_ids)).exists())
+    ) or 0
+
+
+def met_before_counts(event: Event, earlier_ids: list[int]) -> dict[str, int]:
+    """Pairs of this event's attendees who met at an earlier event, and how many met again."""
+    if not earlier_ids:
+        return {"pairs": 0, "met_again": 0}
+    past_a, past_b = aliased(Attendee), aliased(Attendee)
+    here_a, here_b = aliased(Attendee), aliased(Attendee)
+    low = case((here_a.id < here_b.id, here_a.id), else_=here_b.id)
+    high = case((here_a.id < here_b.id, here_b.id), else_=here_a.id)
+    pairs = (
+        select(low.label("low"), high.label("high"))
+        .select_from(Connection)
+        .join(past_a, past_a.id == Connection.a_id)
+        .join(past_b, past_b.id == Connection.b_id)
+        .join(here_a, and_(here_a.person_id == past_a.person_id, here_a.event_id == event.id,
+                           here_a.erased_at.is_(None)))
+        .join(here_b, and_(here_b.person_id == past_b.person_id, here_b.event_id == event.id,
+                           here_b.erased_at.is_(None)))
+        .where(Connection.event_id.in_(earlier_ids))
+        .distinct()
+        .subquery()
+    )
+    now = aliased(Connection)
+    total, again = db.session.execute(
+        select(func.count(), func.count(now.id))
+        .select_from(pairs)
+        .outerjoin(now, and_(now.a_id == pairs.c.low, now.b_id == pairs.c.high))
+    ).one()
+    return {"pairs": int(total or 0), "met_again": int(again or 0)}
+
+
+def overview(event: Event) -> dict[str, Any]:
+    """Everything the live overview shows, JSON-ready; each figure is one aggregate query."""
+    registrations = db.session.scalar(
+        select(func.count()).select_from(Attendee).where(Attendee.event_id == event.id)) or 0
+    checked_in = db.session.scalar(
+        select(func.count()).select_from(CheckIn).where(CheckIn.event_id == event.id)) or 0
+    scans = db.session.scalar(
+        select(func.count()).select_from(Scan).where(Scan.event_id == event.id)) or 0
+    # One index probe per attendee beats COUNT(DISTINCT) over every scan of the event.
+    scanners = db.session.scalar(
+        select(func.count()).select_from(Attendee)
+        .where(Attendee.event_id == event.id,
+               select(Scan.id).where(Scan.scanner_id == Attendee.id).exists())) or 0
+    connections, mutual = db.session.execute(
+        select(func.count(), func.count(case((Connection.is_mutual, 1))))
+        .where(Connection.event_id == event.id)
+    ).one()
+    earlier_ids = earlier_event_ids(event)
+    return {
+        "registrations": registrations,
+        "capacity": event.capacity,
+        "checked_in": checked_in,
+        "scanners": scanners,
+        "scans": scans + (event.erased_scan_count or 0),
+        "connections": int(connections or 0),
+        "mutual": int(mutual or 0),
+        "timeline": scan_timeline(event.id),
+        "bucket_minutes": int(BUCKET.total_seconds() // 60),
+        "top_interests": top_interests(event.id),
+        "followups": followup_status(event.id),
+        "earlier_events": len(earlier_ids),
+        "returning": returning_count(event, earlier_ids),
+        "met_before": met_before_counts(event, earlier_ids),
+        "timezone": event.timezone,
+        "generated_at": utcnow().isoformat(),
+    }
