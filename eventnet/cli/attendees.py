@@ -30,6 +30,8 @@ def import_(slug: str, file: Path, fmt: str, dry_run: bool) -> None:
     plan = imports.plan_import(event, file.read_bytes(), fmt)
     for skipped in plan.skipped:
         click.echo(f"line {skipped.line}: skipped: {skipped.message}", err=True)
+    if plan.ignored_columns:
+        click.echo(f"columns not imported: {', '.join(plan.ignored_columns)}", err=True)
     if not plan.is_valid:
         for error in plan.errors:
             click.echo(f"line {error.line}: {error.message}", err=True)
@@ -40,19 +42,26 @@ def import_(slug: str, file: Path, fmt: str, dry_run: bool) -> None:
         return
     result = imports.apply_import(event.id, plan)
     click.echo(f"{file.name} ({plan.format}): {result.created} created, {result.updated} "
-               f"updated, {result.unchanged} unchanged, {len(plan.skipped)} skipped.")
+               f"updated, {result.unchanged} unchanged, {len(plan.skipped)} skipped, "
+               f"{result.checked_in} checked in.")
 
 
 @group.command("export", cls=ServiceCommand)
 @click.argument("slug")
 @click.option("--format", "fmt", default="csv", show_default=True,
-              type=click.Choice(["csv", "json"]))
+              type=click.Choice(["csv", "json", "connections", "graphml"]),
+              help="csv/json: the attendees; connections: who met whom (names only where "
+                   "both consented); graphml: the anonymised network for research.")
 @click.option("--with-secrets", is_flag=True,
               help="Also export each attendee's magic link and personal API access token.")
 def export(slug: str, fmt: str, with_secrets: bool) -> None:
-    """Export every attendee to standard output."""
+    """Export an event's attendees, connections or network to standard output."""
     event = get_event(slug)
-    if fmt == "json":
+    if fmt == "connections":
+        sys.stdout.write(exports.connections_csv(event))
+    elif fmt == "graphml":
+        sys.stdout.write(exports.network_graphml(event))
+    elif fmt == "json":
         click.echo(exports.attendees_json(event, with_secrets=with_secrets))
     else:
         sys.stdout.write(exports.attendees_csv(event, with_secrets=with_secrets))

@@ -22,6 +22,17 @@ EXPORT_FIELDS = ["id", "name", "email", "company", "title", "interests", "offers
 SECRET_FIELDS = ["magic_link", "access_token"]
 
 
+def spreadsheet_safe(value: Any) -> Any:
+    """Neutralise text a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``...).
+
+    Names come from a public form: a registration named ``=HYPERLINK(...)`` must not become
+    a live formula in the organizer's Excel (OWASP "CSV injection").
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def attendee_records(event: Event, *, with_secrets: bool = False) -> list[dict[str, Any]]:
     """Every attendee as a dict with the export keys (and secrets if asked)."""
     records = []
@@ -56,7 +67,7 @@ def attendees_csv(event: Event, *, with_secrets: bool = False) -> str:
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for record in attendee_records(event, with_secrets=with_secrets):
-        writer.writerow({k: ";".join(v) if isinstance(v, list) else v
+        writer.writerow({k: spreadsheet_safe(";".join(v) if isinstance(v, list) else v)
                          for k, v in record.items()})
     return out.getvalue()
 
@@ -101,7 +112,7 @@ def connections_csv(event: Event) -> str:
             record[side] = f"a-{person.id}" if both else pseudonym(person.id)
             record[f"{side}_name"] = person.name if both else ""
             record[f"{side}_email"] = (person.email or "") if both else ""
-        writer.writerow(record)
+        writer.writerow({k: spreadsheet_safe(v) for k, v in record.items()})
     return out.getvalue()
 
 

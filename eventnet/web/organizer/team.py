@@ -77,10 +77,10 @@ def remove_member(cslug: str, membership_id: int) -> Any:
         raise NotFound(_("No such team member."))
     form = ConfirmForm()
     if form.validate_on_submit():
+        email, organizer_id = membership.organizer.email, membership.organizer_id
         team_service.remove_member(community.id, membership.id)
-        flash(_("%(email)s was removed from the team.", email=membership.organizer.email),
-              "success")
-        if membership.organizer_id == current_user.id:
+        flash(_("%(email)s was removed from the team.", email=email), "success")
+        if organizer_id == current_user.id:
             return redirect(url_for("organizer.events"))
         return redirect(url_for("organizer.team", cslug=community.slug))
     status = 400 if request.method == "POST" else 200
