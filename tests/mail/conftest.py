@@ -1,0 +1,58 @@
+"""Fixtures for delivery tests: a slow SMTP server and real worker subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.conftest import SMTPSink, free_port
+
+
+class SlowSink(SMTPSink):
+    """An SMTP sink that takes a while per message, so a worker can be killed mid-run."""
+
+    delay: float = 0.05
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def slow_smtp() -> Iterator[SlowSink]:
+    sink = SlowSink("127.0.0.1", free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+def worker_env(app: Any, smtp: SMTPSink, **extra: str) -> dict[str, str]:
+    """Environment for an `eventnet` subprocess sharing the test app's database."""
+    env = dict(os.environ)
+    env.update({
+        "EVENTNET_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "EVENTNET_SECRET_KEY": app.config["SECRET_KEY"],
+        "EVENTNET_BASE_URL": app.config["EVENTNET_BASE_URL"],
+        "EVENTNET_MAIL_BACKEND": "smtp",
+        "EVENTNET_SMTP_HOST": smtp.host,
+        "EVENTNET_SMTP_PORT": str(smtp.port),
+        "EVENTNET_INSTANCE_PATH": app.instance_path,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    })
+    env.pop("EVENTNET_BROKER_URL", None)
+    env.update(extra)
+    return env
+
+
+def eventnet_command(*args: str) -> list[str]:
+    """The `eventnet` console script of this virtualenv."""
+    script = Path(sys.executable).with_name("eventnet")
+    return [str(script), *args]

@@ -1,0 +1,59 @@
+"""Delivery on Celery with the real Redis broker and a real `celery worker` process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventnet.services import followup_mail
+from eventnet.services.scans import record_scan
+from tests.mail.conftest import worker_env
+
+REDIS_URL = os.environ.get("EVENTNET_TEST_REDIS_URL")
+
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason="EVENTNET_TEST_REDIS_URL is not set")
+
+
+def test_followups_are_delivered_by_a_celery_worker(
+        app: Any, make_event: Any, make_attendee: Any, smtp: Any, tmp_path: Path) -> None:
+    queue = f"eventnet-test-{uuid.uuid4().hex[:8]}"  # colleagues share this Redis
+    env = worker_env(app, smtp, EVENTNET_BROKER_URL=str(REDIS_URL),
+                     EVENTNET_CELERY_QUEUE=queue)
+    celery = Path(sys.executable).with_name("celery")
+    log = (tmp_path / "celery.log").open("wb")
+    worker = subprocess.Popen(
+        [str(celery), "-A", "eventnet.mail.tasks", "worker", "--pool", "solo", "-Q", queue,
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        app.config.update(BROKER_URL=REDIS_URL, CELERY_QUEUE=queue)
+        event = make_event(name="Celery Night")
+        people = [make_attendee(event, f"C {i}", f"c{i}@example.org") for i in range(5)]
+        for left, right in zip(people, people[1:], strict=False):
+            record_scan(left.id, right.id)
+        first = followup_mail.send_followups(event.id)
+        second = followup_mail.send_followups(event.id)
+        assert first.queued == 5 and second.queued == 0
+        deadline = time.monotonic() + 60
+        while len(smtp.messages) < 5 and time.monotonic() < deadline:
+            assert worker.poll() is None, (tmp_path / "celery.log").read_text()
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert sorted(str(m["To"]) for m in smtp.messages) == [
+            f"c{i}@example.org" for i in range(5)]
+        from eventnet.extensions import db
+
+        db.session.remove()
+        assert followup_mail.progress(event.id)["sent"] == 5
+    finally:
+        app.config.update(BROKER_URL=None)
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
