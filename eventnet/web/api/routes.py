@@ -68,7 +68,7 @@ def _tags(body: dict[str, Any]) -> list[str] | None:
 
 @bp.post("/scans")
 @limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
-               deduct_when=limits.is_unauthorized)
+               deduct_when=limits.is_unauthorized, exempt_when=limits.has_valid_token)
 @limiter.limit(limits.UNKNOWN_BADGES, key_func=limits.attendee_key,
                deduct_when=limits.is_not_found)
 @limiter.limit(limits.SCANS_PER_ATTENDEE, key_func=limits.attendee_key)
@@ -107,7 +107,7 @@ def _me() -> Attendee:
 
 @bp.get("/me/connections")
 @limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
-               deduct_when=limits.is_unauthorized)
+               deduct_when=limits.is_unauthorized, exempt_when=limits.has_valid_token)
 @limiter.limit(limits.API_READS_PER_ATTENDEE, key_func=limits.attendee_key)
 def my_connections() -> Any:
     """The people I met, newest first, with my notes and tags."""
@@ -118,7 +118,7 @@ def my_connections() -> Any:
 
 @bp.patch("/me/connections/<int:connection_id>")
 @limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
-               deduct_when=limits.is_unauthorized)
+               deduct_when=limits.is_unauthorized, exempt_when=limits.has_valid_token)
 @limiter.limit(limits.API_READS_PER_ATTENDEE, key_func=limits.attendee_key)
 def edit_connection(connection_id: int) -> Any:
     """Replace my note and/or tags on one of my connections."""
@@ -134,7 +134,7 @@ def edit_connection(connection_id: int) -> Any:
 
 @bp.delete("/me/connections/<int:connection_id>")
 @limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
-               deduct_when=limits.is_unauthorized)
+               deduct_when=limits.is_unauthorized, exempt_when=limits.has_valid_token)
 @limiter.limit(limits.API_READS_PER_ATTENDEE, key_func=limits.attendee_key)
 def forget_connection(connection_id: int) -> Any:
     """Remove my side of a connection (my scans of them, my note and tags)."""
@@ -145,7 +145,7 @@ def forget_connection(connection_id: int) -> Any:
 
 @bp.get("/events/<slug>/stats")
 @limiter.limit(limits.BAD_TOKENS_PER_IP, key_func=limits.ip_key,
-               deduct_when=limits.is_unauthorized)
+               deduct_when=limits.is_unauthorized, exempt_when=limits.has_valid_token)
 def stats(slug: str) -> Any:
     """Live counts of an event, for its organizers' API token."""
     token = bearer_token()

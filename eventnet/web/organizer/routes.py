@@ -17,6 +17,7 @@ from eventnet.services import stats
 from eventnet.services.attendees import split_list
 from eventnet.services.errors import EventnetError
 from eventnet.services.organizers import authenticate
+from eventnet.web import limits
 from eventnet.web.auth import organizer_event
 from eventnet.web.forms_common import attach_error, choices
 from eventnet.web.organizer import bp
@@ -25,7 +26,10 @@ from eventnet.web.organizer.forms import BadgesForm, EventForm, SignInForm
 
 
 @bp.route("/organizer/sign-in", methods=["GET", "POST"])
-@limiter.limit("10/minute;100/hour", methods=["POST"])
+@limiter.limit(limits.FAILED_SIGNINS_PER_IP, key_func=limits.ip_key, methods=["POST"],
+               deduct_when=limits.is_failed_signin)
+@limiter.limit(limits.FAILED_SIGNINS_PER_EMAIL, key_func=limits.email_key, methods=["POST"],
+               deduct_when=limits.is_failed_signin)
 def sign_in() -> Any:
     """Organizer sign-in with email and password."""
     form = SignInForm()

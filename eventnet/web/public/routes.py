@@ -12,6 +12,7 @@ from eventnet.services import attendees as attendee_service
 from eventnet.services.errors import EventnetError
 from eventnet.services.events import get_event, registration_count
 from eventnet.services.tokens import InvalidLink
+from eventnet.web import limits
 from eventnet.web.auth import current_attendee, sign_in_attendee
 from eventnet.web.forms_common import attach_error, with_questions
 from eventnet.web.public import bp
@@ -85,7 +86,8 @@ def confirm_update(slug: str, token: str) -> Any:
 
 
 @bp.get("/m/<token>")
-@limiter.limit("30/minute")
+@limiter.limit(limits.MAGIC_LINKS_PER_IP, key_func=limits.ip_key)
+@limiter.limit(limits.BAD_LINKS_PER_IP, key_func=limits.ip_key, deduct_when=limits.is_bad_link)
 def magic(token: str) -> Any:
     """Sign an attendee in from their magic link."""
     try:
@@ -97,7 +99,8 @@ def magic(token: str) -> Any:
 
 
 @bp.route("/e/<slug>/signin", methods=["GET", "POST"])
-@limiter.limit("10/minute;50/hour", methods=["POST"])
+@limiter.limit(limits.LINK_REQUESTS_PER_IP, key_func=limits.ip_key, methods=["POST"])
+@limiter.limit(limits.LINK_REQUESTS_PER_EMAIL, key_func=limits.email_key, methods=["POST"])
 def signin(slug: str) -> Any:
     """Ask for a magic link by email; the answer never tells whether it is registered."""
     event = get_event(slug)

@@ -1,0 +1,154 @@
+"""Rate limits: generous per attendee, strict on guessing, shared through Redis.
+
+Flask-Limiter reads RATELIMIT_ENABLED when it is attached, so these tests build their own
+app with limits on (same database as the ``app`` fixture, so the factories work).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from eventnet.services.attendees import access_token
+
+REDIS_URL = os.environ.get("EVENTNET_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def limited_app(app: Any) -> Iterator[Callable[..., Any]]:
+    """Build apps with rate limits on; their database connections are closed afterwards."""
+    from eventnet import create_app
+    from eventnet.extensions import db
+
+    made: list[Any] = []
+
+    def make(storage: str = "memory://") -> Any:
+        config = {key: app.config[key] for key in (
+            "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "EVENTNET_BASE_URL", "MAIL_BACKEND",
+            "MAIL_FROM", "SMTP_HOST", "SMTP_PORT")}
+        limited = create_app({**config, "TESTING": True, "WTF_CSRF_ENABLED": False,
+                              "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage})
+        made.append(limited)
+        return limited
+
+    yield make
+    for limited in made:
+        with limited.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _random_ip() -> str:
+    raw = uuid.uuid4().bytes
+    return f"10.{raw[0]}.{raw[1]}.{raw[2] or 1}"
+
+
+def _bearer(attendee: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token(attendee)}"}
+
+
+def test_scans_are_limited_per_attendee_not_per_ip(limited_app, make_event, make_attendee):
+    limited = limited_app()
+    event = make_event()
+    ann, bob, target = make_attendee(event), make_attendee(event), make_attendee(event)
+    client = limited.test_client()
+    ip = {"REMOTE_ADDR": _random_ip()}  # the whole venue behind one address
+    statuses = [client.post("/api/v1/scans", json={"badge": target.badge.token},
+                            headers=_bearer(ann), environ_base=ip).status_code
+                for _ in range(121)]
+    assert statuses[:120] == [201] * 120  # two a second for a minute: fine
+    assert statuses[120] == 429
+    blocked = client.post("/api/v1/scans", json={"badge": target.badge.token},
+                          headers=_bearer(ann), environ_base=ip)
+    assert blocked.get_json()["error"]["code"] == "rate_limited"
+    # Bob shares the venue's IP address and is not affected
+    assert client.post("/api/v1/scans", json={"badge": target.badge.token},
+                       headers=_bearer(bob), environ_base=ip).status_code == 201
+
+
+def test_guessing_tokens_and_badges_is_stopped(limited_app, make_event, make_attendee):
+    limited = limited_app()
+    event = make_event()
+    ann, bob = make_attendee(event), make_attendee(event)
+    client = limited.test_client()
+    ip = {"REMOTE_ADDR": _random_ip()}
+    guesses = [client.post("/api/v1/scans", json={"badge": bob.badge.token}, environ_base=ip,
+                           headers={"Authorization": f"Bearer ea_{n}"}).status_code
+               for n in range(21)]
+    assert guesses[:20] == [401] * 20 and guesses[20] == 429
+    # an honest attendee behind the same address still scans
+    assert client.post("/api/v1/scans", json={"badge": bob.badge.token}, environ_base=ip,
+                       headers=_bearer(ann)).status_code == 201
+    # unknown badges: 30 a minute per scanner, then that scanner waits
+    unknown = [client.post("/api/v1/scans", json={"badge": f"guess-{n}"}, environ_base=ip,
+                           headers=_bearer(ann)).status_code for n in range(31)]
+    assert unknown[:30] == [404] * 30 and unknown[30] == 429
+    # ... and known badges seen successfully do not use that budget up (only 404s count)
+    assert client.post("/api/v1/scans", json={"badge": ann.badge.token}, environ_base=ip,
+                       headers=_bearer(bob)).status_code == 201
+
+
+def test_magic_link_requests_are_limited_per_address(limited_app, make_event, make_attendee):
+    limited = limited_app()
+    event = make_event()
+    make_attendee(event, email="ann@example.org")
+    client = limited.test_client()
+    codes = [client.post(f"/e/{event.slug}/signin", data={"email": "ann@example.org"},
+                         environ_base={"REMOTE_ADDR": _random_ip()}).status_code
+             for _ in range(6)]
+    assert codes[:5] == [200] * 5 and codes[5] == 429  # no mail bombing from many addresses
+    other = client.post(f"/e/{event.slug}/signin", data={"email": "bob@example.org"},
+                        environ_base={"REMOTE_ADDR": _random_ip()})
+    assert other.status_code == 200
+
+
+def test_failed_organizer_signins_are_limited(limited_app, make_organizer):
+    limited = limited_app()
+    owner = make_organizer()
+    client = limited.test_client()
+    ip = {"REMOTE_ADDR": _random_ip()}
+    codes = [client.post("/organizer/sign-in", data={"email": owner.email, "password": "no"},
+                         environ_base=ip).status_code for _ in range(11)]
+    assert codes[:10] == [422] * 10 and codes[10] == 429
+
+
+_OTHER_SERVER = textwrap.dedent("""
+    import sys, tempfile
+    from eventnet import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + tempfile.mkdtemp() + "/x.db",
+                      "SECRET_KEY": "x", "TESTING": True, "RATELIMIT_ENABLED": True,
+                      "RATELIMIT_STORAGE_URI": sys.argv[1]})
+    r = app.test_client().post("/api/v1/scans", json={"badge": "x"},
+                               headers={"Authorization": "Bearer nope"},
+                               environ_base={"REMOTE_ADDR": sys.argv[2]})
+    print(r.status_code)
+""")
+
+
+def _other_server_status(storage: str, ip: str) -> int:
+    out = subprocess.run([sys.executable, "-c", _OTHER_SERVER, storage, ip], check=True,
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "EVENTNET_INSTANCE_PATH": ""})
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="EVENTNET_TEST_REDIS_URL is not set")
+def test_two_app_servers_share_limits_through_redis(limited_app, make_event, make_attendee):
+    limited = limited_app(REDIS_URL)
+    ip = _random_ip()
+    client = limited.test_client()
+    codes = [client.post("/api/v1/scans", json={"badge": "x"}, environ_base={"REMOTE_ADDR": ip},
+                         headers={"Authorization": "Bearer nope"}).status_code
+             for _ in range(20)]
+    assert codes == [401] * 20
+    # another process (another gunicorn worker or server) sees the same budget, used up
+    assert _other_server_status(REDIS_URL, ip) == 429
+    # control: with per-process memory storage it would not
+    assert _other_server_status("memory://", ip) == 401
