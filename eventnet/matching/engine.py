@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from eventnet.matching.graph import Pair, build_graph, fold
 from eventnet.matching.met import met_list
@@ -14,8 +16,22 @@ from eventnet.matching.suggest import (
     all_fields,
     allocate,
     candidates_for,
-    explain,
+    engagement,
+    explain_all,
 )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the engine builds millions of small acyclic objects
+    and repeated full collections would cost a sixth of the run; restored on the way out."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def build_followups(
@@ -30,6 +46,18 @@ def build_followups(
 
     Raises ValueError when two people share an attendee id.
     """
+    with _collector_paused():
+        return _build(event_name, people, encounters, past, settings, community)
+
+
+def _build(
+    event_name: str,
+    people: Sequence[Person],
+    encounters: Sequence[Encounter],
+    past: Sequence[PastEncounter],
+    settings: Settings,
+    community: str | None,
+) -> dict[int, FollowUp]:
     by_id = {p.id: p for p in people}
     if len(by_id) != len(people):
         raise ValueError("attendee ids must be unique")
@@ -60,11 +88,12 @@ def build_followups(
     eligible = {p.id: p.consents_to_introductions for p in people}
     fields = all_fields(by_id)
     receivers = sorted(p.id for p in people if p.consents_to_introductions and p.id in partners)
+    engaged = engagement(graph)
     ranked: dict[int, list[Candidate]] = {}
     together: dict[int, dict[int, float]] = {}
     for u in receivers:
         ranked[u], together[u] = candidates_for(
-            by_id[u], graph, index, fields, excluded[u], eligible)
+            by_id[u], graph, index, fields, excluded[u], eligible, engaged)
     fallback = sorted((v for v in graph.neighbours if eligible[v]),
                       key=lambda v: (-len(graph.neighbours[v]), v))
     chosen = allocate(ranked, fallback, excluded, settings.intro_count,
@@ -74,7 +103,7 @@ def build_followups(
     out: dict[int, FollowUp] = {}
     for p in sorted(people, key=lambda p: p.id):
         met = met_list(p, partners.get(p.id, []), by_id, index, earlier, settings.list_size)
-        intros = [explain(p, by_id[c.id], c, together.get(p.id, {}), graph, by_id, fields)
-                  for c in chosen.get(p.id, [])]
+        intros = explain_all(p, chosen.get(p.id, []), together.get(p.id, {}), graph, by_id,
+                             fields, index)
         out[p.id] = FollowUp(p.id, met, intros, reconnect.get(p.id, []))
     return out

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from eventnet.matching.model import Encounter
+from eventnet.matching.model import Encounter, Match
 
 
-@dataclass
+@dataclass(slots=True)
 class Side:
     """What one attendee of a pair did: their scans of the other, notes and tags."""
 
@@ -18,7 +18,7 @@ class Side:
     tags: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
     """All scans between two attendees (low id first), in both directions."""
 
@@ -27,11 +27,10 @@ class Pair:
     first_at: datetime
     last_at: datetime
     sides: dict[int, Side] = field(default_factory=dict)
-
-    @property
-    def scan_count(self) -> int:
-        """Scans in both directions."""
-        return sum(s.scans for s in self.sides.values())
+    scan_count: int = 0  # scans in both directions
+    # Profile matches, computed once for both sides: (low helps high, high helps low, shared
+    # interests from low's side); dropped once the high side has used them.
+    matches: tuple[list[Match], list[Match], list[Match]] | None = None
 
     @property
     def is_mutual(self) -> bool:
@@ -71,6 +70,7 @@ def fold(encounters: Iterable[Encounter], known: set[int]) -> dict[tuple[int, in
         if side is None:
             side = pair.sides[a] = Side()
         side.scans += 1
+        pair.scan_count += 1
         if e.note.strip():
             side.notes.append(e.note.strip())
         side.tags.extend(t.strip() for t in e.tags if t.strip())

@@ -23,59 +23,79 @@ def _join(items: list[str]) -> str:
     return ", ".join(items)
 
 
+def _profile_matches(
+    me: int, other: int, pair: Pair, index: ProfileIndex
+) -> tuple[list[Match], list[Match], list[Match]]:
+    """(you can help, they can help, shared interests) from `me`'s side, as Match(mine, theirs)."""
+    cached = pair.matches
+    if cached is None:
+        low, high = pair.low, pair.high
+        cached = (help_matches(index, low, high), help_matches(index, high, low),
+                  shared_interests(index, low, high))
+        pair.matches = cached if me == low else None
+    else:
+        pair.matches = None
+    low_helps, high_helps, shared = cached
+    if me == pair.low:
+        return low_helps, [Match(m.theirs, m.mine) for m in high_helps], shared
+    return (high_helps, [Match(m.theirs, m.mine) for m in low_helps],
+            [Match(m.theirs, m.mine) for m in shared])
+
+
+def depth(
+    me: int,
+    pair: Pair,
+    earlier_events: list[str],
+    found: tuple[list[Match], list[Match], list[Match]],
+) -> float:
+    """How deep the encounter was, from `me`'s side (see the constants above)."""
+    mine = pair.side(me)
+    you_can_help, they_can_help, shared = found
+    score = 1.0 + MUTUAL * pair.is_mutual
+    score += REPEATED * min(max(0, pair.scan_count - len(pair.sides)), 3)
+    score += MET_BEFORE * min(len(earlier_events), 3)
+    score += NOTE * bool(mine.notes) + TAG * bool(mine.tags)
+    score += HELP * (min(len(you_can_help), 2) + min(len(they_can_help), 2))
+    score += SHARED_INTEREST * min(len(shared), 3)
+    return round(score, 6)
+
+
 def met_entry(
     me: Person,
     other: Person,
     pair: Pair,
-    index: ProfileIndex,
+    score: float,
     earlier_events: list[str],
+    found: tuple[list[Match], list[Match], list[Match]],
 ) -> MetEntry:
-    """Score one encounter from `me`'s side and say why."""
+    """One encounter from `me`'s side, with its reasons and context."""
     mine = pair.side(me.id)
-    score = 1.0
+    you_can_help, they_can_help, shared = found
     reasons: list[Reason] = []
     if pair.is_mutual:
-        score += MUTUAL
         reasons.append(Reason("mutual_scan", {"name": other.name}))
-    extra = pair.scan_count - len(pair.sides)
-    if extra > 0:
-        score += REPEATED * min(extra, 3)
+    if pair.scan_count > len(pair.sides):
         reasons.append(Reason("repeated", {"name": other.name, "count": str(pair.scan_count)}))
     if earlier_events:
-        score += MET_BEFORE * min(len(earlier_events), 3)
         reasons.append(Reason("met_before", {"name": other.name,
                                              "events": _join(earlier_events)}))
     if mine.notes:
-        score += NOTE
         reasons.append(Reason("note", {"name": other.name}))
     tags = tuple(dict.fromkeys(mine.tags))
     if tags:
-        score += TAG
         reasons.append(Reason("tag", {"name": other.name, "tags": _join(list(tags))}))
-    you_can_help: list[Match] = []
-    they_can_help: list[Match] = []
-    if index.offers[me.id] & index.asks[other.id]:
-        you_can_help = help_matches(me, other)
-    if index.offers[other.id] & index.asks[me.id]:
-        they_can_help = [Match(mine=m.theirs, theirs=m.mine)
-                         for m in help_matches(other, me)]
     for m in you_can_help[:2]:
-        score += HELP
         reasons.append(Reason("you_can_help", {"name": other.name, "offer": m.mine,
                                                "ask": m.theirs}))
     for m in they_can_help[:2]:
-        score += HELP
         reasons.append(Reason("they_can_help", {"name": other.name, "offer": m.theirs,
                                                 "ask": m.mine}))
-    if index.interests[me.id] & index.interests[other.id]:
-        shared = shared_interests(me, other)
-        if shared:
-            score += SHARED_INTEREST * min(len(shared), 3)
-            reasons.append(Reason("shared_interests", {
-                "name": other.name, "interests": _join([m.mine for m in shared])}))
+    if shared:
+        reasons.append(Reason("shared_interests", {
+            "name": other.name, "interests": _join([m.mine for m in shared])}))
     return MetEntry(
         attendee_id=other.id,
-        score=round(score, 6),
+        score=score,
         reasons=reasons,
         first_met_at=pair.first_at,
         last_met_at=pair.last_at,
@@ -96,17 +116,23 @@ def met_list(
     earlier: Mapping[tuple[int, int], list[str]],
     size: int,
 ) -> list[MetEntry]:
-    """The `size` deepest encounters of `me`, deepest first (ties: latest, then lowest id)."""
-    entries = []
+    """The `size` deepest encounters of `me`, deepest first (ties: latest, then lowest id).
+
+    Partners must be handed over in increasing id order across attendees, so that the profile
+    matches of each pair are computed once (see _profile_matches).
+    """
+    scored = []
     for other_id, pair in partners:
         other = people[other_id]
         events: list[str] = []
         if me.person_id is not None and other.person_id is not None:
             events = earlier.get(_key(me.person_id, other.person_id), [])
-        entries.append(met_entry(me, other, pair, index, events))
-    entries.sort(key=lambda e: (-e.score, -_ts(e.last_met_at), e.attendee_id))
-    return entries[: max(0, size)]
-
+        found = _profile_matches(me.id, other_id, pair, index)
+        score = depth(me.id, pair, events, found)
+        scored.append((-score, -_ts(pair.last_at), other_id, pair, events, found))
+    scored.sort(key=lambda item: item[:3])
+    return [met_entry(me, people[other_id], pair, -neg, events, found)
+            for neg, _, other_id, pair, events, found in scored[: max(0, size)]]
 
 def _key(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)

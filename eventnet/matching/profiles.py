@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eventnet.matching.model import Match, Person
-from eventnet.matching.text import features, matches, normalise, stems
+from eventnet.matching.text import Prepared, features, match_prepared, normalise, prepare, stems
 
 
 def _feature_set(phrases: tuple[str, ...]) -> frozenset[str]:
@@ -35,6 +35,7 @@ class ProfileIndex:
     by_interest: dict[str, list[int]]
     by_offer: dict[str, list[int]]
     by_ask: dict[str, list[int]]
+    phrases: dict[int, tuple[Prepared, Prepared, Prepared]]  # interests, offers, asks
 
 
 def _invert(per_person: dict[int, frozenset[str]]) -> dict[str, list[int]]:
@@ -50,17 +51,25 @@ def build_index(people: Sequence[Person]) -> ProfileIndex:
     interests = {p.id: _feature_set(p.interests) for p in people}
     offers = {p.id: _feature_set(p.offers) for p in people}
     asks = {p.id: _feature_set(p.asks) for p in people}
-    return ProfileIndex(interests, offers, asks, _invert(interests), _invert(offers), _invert(asks))
+    phrases = {p.id: (prepare(p.interests), prepare(p.offers), prepare(p.asks)) for p in people}
+    return ProfileIndex(interests, offers, asks, _invert(interests), _invert(offers),
+                        _invert(asks), phrases)
 
 
-def help_matches(giver: Person, receiver: Person) -> list[Match]:
+def help_matches(index: ProfileIndex, giver: int, receiver: int) -> list[Match]:
     """The giver's offers that answer the receiver's asks, as (giver phrase, receiver phrase)."""
-    return [Match(mine=a, theirs=b) for a, b in matches(giver.offers, receiver.asks)]
+    if index.offers[giver].isdisjoint(index.asks[receiver]):
+        return []
+    pairs = match_prepared(index.phrases[giver][1], index.phrases[receiver][2])
+    return [Match(mine=a, theirs=b) for a, b in pairs]
 
 
-def shared_interests(me: Person, other: Person) -> list[Match]:
+def shared_interests(index: ProfileIndex, me: int, other: int) -> list[Match]:
     """Interests the two share, as (my phrase, their phrase)."""
-    return [Match(mine=a, theirs=b) for a, b in matches(me.interests, other.interests)]
+    if index.interests[me].isdisjoint(index.interests[other]):
+        return []
+    pairs = match_prepared(index.phrases[me][0], index.phrases[other][0])
+    return [Match(mine=a, theirs=b) for a, b in pairs]
 
 
 def sample(ids: list[int], cap: int, salt: int) -> list[int]:

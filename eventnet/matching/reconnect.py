@@ -67,7 +67,7 @@ def reconnect_lists(
                 met_at=latest.met_at,
                 notes=notes,
                 attendee_id=here.id if here else None,
-                email=here.email if here else latest.email_b,
+                email=latest.email_b,  # the caller decides whose contact may be shared
                 times_met=len({r.event_name for r in group}),
             ))
         entries.sort(key=lambda e: (-e.times_met, -e.met_at.timestamp(), e.person_id))

@@ -7,9 +7,12 @@ indexes of profile features, never from a pass over all pairs of attendees.
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 
 from eventnet.matching.graph import Graph
 from eventnet.matching.model import Person, Reason, Suggestion
@@ -24,14 +27,16 @@ from eventnet.matching.profiles import (
 # The walk. Product and scale choices: restart probability as in personalised PageRank, the
 # strongest ties followed per person, and a budget of path steps per attendee beyond two hops.
 RESTART = 0.3
-NEIGHBOUR_CAP = 40
-FAR_BUDGET = 2000
-FAR_STEPS = (3, 4)
+CANDIDATE_CAP = 40  # kept per attendee for the allocation
+NEIGHBOUR_CAP = 25
+# Three and four steps only for attendees whose friends-of-friends are few: enough candidates
+# within two steps make the longer walk costly and add little.
+FAR_WHEN_FEWER_THAN = 2 * CANDIDATE_CAP
+FAR_FRONTIER = (100, 50)  # heaviest nodes expanded at steps 3 and 4
 # Two people who talked with the same contact within minutes of each other were probably in the
 # same conversation: that path counts up to twice.
 SAME_CONVERSATION_SECONDS = 15 * 60.0
-CANDIDATE_CAP = 40
-POSTING_CAP = 50
+POSTING_CAP = 30
 # Profile evidence, added to the walk score normalised to [0, 1] per attendee.
 THEY_HELP = 0.3  # per feature of my asks in their offers, at most 3
 I_HELP = 0.2  # per feature of my offers in their asks, at most 3
@@ -39,7 +44,7 @@ INTEREST = 0.12  # per shared interest feature, at most 4
 OTHER_FIELD = 1.1  # nudge towards people outside the fields the attendee already met
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """One scored candidate for one attendee."""
 
@@ -72,9 +77,9 @@ def walk_scores(source: int, graph: Graph) -> tuple[dict[int, float], dict[int, 
             if gap < horizon:
                 together[v] = together.get(v, 0.0) + mass * math.exp(-gap / tau)
     scores = {v: keep**2 * (m + together.get(v, 0.0)) for v, m in two.items()}
-    frontier = two
-    for power in FAR_STEPS:
-        frontier = _step(frontier, adjacency, totals, FAR_BUDGET)
+    frontier = two if len(two) < FAR_WHEN_FEWER_THAN else {}
+    for power, width in enumerate(FAR_FRONTIER, start=3):
+        frontier = _step(frontier, adjacency, totals, width)
         factor = keep**power
         for v, m in frontier.items():
             if v != source:
@@ -86,30 +91,28 @@ def _step(
     mass: dict[int, float],
     adjacency: Mapping[int, list[tuple[int, float, float]]],
     totals: Mapping[int, float],
-    budget: int,
+    width: int,
 ) -> dict[int, float]:
-    """One walk step from the heaviest nodes first, until `budget` edges have been followed."""
+    """One walk step from the `width` heaviest nodes (ties: first reached)."""
     out: dict[int, float] = {}
-    spent = 0
-    for node, m in sorted(mass.items(), key=lambda item: (-item[1], item[0])):
-        if spent >= budget:
-            break
+    for node, m in heapq.nlargest(width, mass.items(), key=itemgetter(1)):
         total = totals[node]
-        edges = adjacency[node][:NEIGHBOUR_CAP]
-        spent += len(edges)
-        for v, weight, _ in edges:
+        for v, weight, _ in adjacency[node][:NEIGHBOUR_CAP]:
             out[v] = out.get(v, 0.0) + m * weight / total
     return out
 
 
-def engagement(person_id: int, graph: Graph) -> float:
-    """Between 1 and e: how late in the event the person was still meeting people."""
-    last = graph.last_seen.get(person_id)
-    if last is None:
-        return 1.0
+def engagement(graph: Graph) -> dict[int, float]:
+    """Between 1 and e per attendee: how late in the event they were still meeting people.
+
+    People who keep networking until the end are the ones likely to answer an introduction;
+    attendees without any encounter get 1.
+    """
     span = graph.end - graph.start
-    position = 1.0 if span <= 0 else (last - graph.start) / span
-    return math.exp(position)
+    return {
+        pid: math.exp(1.0 if span <= 0 else (last - graph.start) / span)
+        for pid, last in graph.last_seen.items()
+    }
 
 
 def candidates_for(
@@ -119,50 +122,54 @@ def candidates_for(
     fields: Mapping[int, frozenset[str]],
     excluded: set[int],
     eligible: Mapping[int, bool],
+    engaged: Mapping[int, float],
 ) -> tuple[list[Candidate], dict[int, float]]:
     """Best candidates for `me`, best first, and the same-conversation part of their walk score."""
     walk: dict[int, float] = {}
     together: dict[int, float] = {}
     if me.id in graph.neighbours:
         walk, together = walk_scores(me.id, graph)
-    graph_ranked = sorted(
-        ((s, v) for v, s in walk.items() if eligible.get(v, False) and v not in excluded),
-        key=lambda item: (-item[0], item[1]),
-    )[:CANDIDATE_CAP]
+    for v in excluded:
+        walk.pop(v, None)
+    graph_ranked: list[tuple[float, int]] = []
+    best = heapq.nlargest(3 * CANDIDATE_CAP, walk.items(), key=lambda item: (item[1], -item[0]))
+    for v, s in best:
+        if eligible.get(v, False):
+            graph_ranked.append((s, v))
+    if len(graph_ranked) < CANDIDATE_CAP and len(walk) > 3 * CANDIDATE_CAP:
+        graph_ranked = sorted(((s, v) for v, s in walk.items() if eligible.get(v, False)),
+                              key=lambda item: (-item[0], item[1]))
+    graph_ranked = graph_ranked[:CANDIDATE_CAP]
     top = graph_ranked[0][0] if graph_ranked else 1.0
     pool: dict[int, float] = {v: s / top for s, v in graph_ranked}
 
     profile: dict[int, float] = {}
-    salt = me.id
-    for features, postings, weight in (
-        (index.asks[me.id], index.by_offer, THEY_HELP),
-        (index.offers[me.id], index.by_ask, I_HELP),
-        (index.interests[me.id], index.by_interest, INTEREST),
+    for features, postings, weight, cap in (
+        (index.asks[me.id], index.by_offer, THEY_HELP, 3),
+        (index.offers[me.id], index.by_ask, I_HELP, 3),
+        (index.interests[me.id], index.by_interest, INTEREST, 4),
     ):
-        counts: dict[int, int] = {}
+        counts: Counter[int] = Counter()
         for feature in sorted(features):
-            for v in sample(postings.get(feature, []), POSTING_CAP, salt):
-                counts[v] = counts.get(v, 0) + 1
-        cap = 4 if weight == INTEREST else 3
+            counts.update(sample(postings.get(feature, []), POSTING_CAP, me.id))
         for v, n in counts.items():
-            if eligible.get(v, False) and v not in excluded:
-                profile[v] = profile.get(v, 0.0) + weight * min(n, cap)
-    if len(profile) > 4 * CANDIDATE_CAP:
-        profile = dict(sorted(profile.items(), key=lambda item: (-item[1], item[0]))
-                       [: 4 * CANDIDATE_CAP])
+            profile[v] = profile.get(v, 0.0) + weight * (n if n < cap else cap)
+    for v in excluded:
+        profile.pop(v, None)
+    best_profile = heapq.nlargest(2 * CANDIDATE_CAP, profile.items(), key=itemgetter(1))
+    profile = {v: s for v, s in best_profile if eligible.get(v, False)}
 
-    known = set(fields.get(me.id, frozenset()))
-    for w, _, _ in graph.neighbours.get(me.id, [])[:NEIGHBOUR_CAP]:
-        known |= fields.get(w, frozenset())
+    known = known_fields(me.id, graph, fields)
     out = []
     for v in set(pool) | set(profile):
         base = pool.get(v, 0.0) + profile.get(v, 0.0)
         other = fields.get(v, frozenset())
-        if other and known and not (other & known):
+        if other and known and other.isdisjoint(known):
             base *= OTHER_FIELD
-        out.append(Candidate(v, base * engagement(v, graph), walk.get(v, 0.0)))
+        out.append(Candidate(v, base * engaged.get(v, 1.0), walk.get(v, 0.0)))
     out.sort(key=lambda c: (-c.score, c.id))
-    return out[:CANDIDATE_CAP], together
+    out = out[:CANDIDATE_CAP]
+    return out, {c.id: together[c.id] for c in out if c.id in together}
 
 
 def allocate(
@@ -212,52 +219,64 @@ def allocate(
     return chosen
 
 
-def explain(
+def known_fields(me: int, graph: Graph, fields: Mapping[int, frozenset[str]]) -> set[str]:
+    """Fields and roles the attendee already knows: their own and their strongest contacts'."""
+    known = set(fields.get(me, frozenset()))
+    for w, _, _ in graph.neighbours.get(me, [])[:NEIGHBOUR_CAP]:
+        known |= fields.get(w, frozenset())
+    return known
+
+
+def explain_all(
     me: Person,
-    other: Person,
-    candidate: Candidate,
+    chosen: list[Candidate],
     together: Mapping[int, float],
     graph: Graph,
     people: Mapping[int, Person],
     fields: Mapping[int, frozenset[str]],
-) -> Suggestion:
-    """Turn a chosen candidate into a suggestion with reasons, giving before asking."""
-    reasons: list[Reason] = []
-    for m in help_matches(me, other)[:2]:
-        reasons.append(Reason("you_can_help", {"name": other.name, "offer": m.mine,
-                                               "ask": m.theirs}))
-    for m in help_matches(other, me)[:2]:
-        reasons.append(Reason("complementary", {"name": other.name, "offer": m.mine,
-                                                "ask": m.theirs}))
+    index: ProfileIndex,
+) -> list[Suggestion]:
+    """Turn chosen candidates into suggestions with reasons, giving before asking."""
     mine = {w: (weight, t) for w, weight, t in graph.neighbours.get(me.id, [])}
-    common = [(weight, w, t) for w, weight, t in graph.neighbours.get(other.id, []) if w in mine]
-    common.sort(key=lambda item: (-mine[item[1]][0] - item[0], item[1]))
-    if common:
-        names = [people[w].name for _, w, _ in common[:3]]
-        reasons.append(Reason("common_contacts", {
-            "name": other.name, "names": _and(names), "count": str(len(common))}))
-        if together.get(other.id, 0.0) > 0:
-            best = min(common, key=lambda c: (abs(c[2] - mine[c[1]][1]), c[1]))
-            if abs(best[2] - mine[best[1]][1]) <= 2 * SAME_CONVERSATION_SECONDS:
-                reasons.append(Reason("same_conversation", {
-                    "name": other.name, "contact": people[best[1]].name}))
-    elif candidate.walk > 0:
-        reasons.append(Reason("extended_network", {"name": other.name}))
-    shared = shared_interests(me, other)
-    if shared:
-        reasons.append(Reason("shared_interests", {
-            "name": other.name, "interests": ", ".join(m.mine for m in shared)}))
-    theirs = fields.get(other.id, frozenset())
-    known = set(fields.get(me.id, frozenset()))
-    for w in mine:
-        known |= fields.get(w, frozenset())
-    if theirs and known and not (theirs & known):
-        reasons.append(Reason("other_field", {
-            "name": other.name, "field": other.title or other.company}))
-    if not reasons:
-        degree = len(graph.neighbours.get(other.id, []))
-        reasons.append(Reason("well_connected", {"name": other.name, "count": str(degree)}))
-    return Suggestion(attendee_id=other.id, score=round(candidate.score, 6), reasons=reasons)
+    known = known_fields(me.id, graph, fields)
+    out = []
+    for candidate in chosen:
+        other = people[candidate.id]
+        reasons: list[Reason] = []
+        for m in help_matches(index, me.id, other.id)[:2]:
+            reasons.append(Reason("you_can_help", {"name": other.name, "offer": m.mine,
+                                                   "ask": m.theirs}))
+        for m in help_matches(index, other.id, me.id)[:2]:
+            reasons.append(Reason("complementary", {"name": other.name, "offer": m.mine,
+                                                    "ask": m.theirs}))
+        common = [(weight, w, t) for w, weight, t in graph.neighbours.get(other.id, [])
+                  if w in mine]
+        common.sort(key=lambda item: (-mine[item[1]][0] - item[0], item[1]))
+        if common:
+            names = [people[w].name for _, w, _ in common[:3]]
+            reasons.append(Reason("common_contacts", {
+                "name": other.name, "names": _and(names), "count": str(len(common))}))
+            if together.get(other.id, 0.0) > 0:
+                best = min(common, key=lambda c: (abs(c[2] - mine[c[1]][1]), c[1]))
+                if abs(best[2] - mine[best[1]][1]) <= 2 * SAME_CONVERSATION_SECONDS:
+                    reasons.append(Reason("same_conversation", {
+                        "name": other.name, "contact": people[best[1]].name}))
+        elif candidate.walk > 0:
+            reasons.append(Reason("extended_network", {"name": other.name}))
+        shared = shared_interests(index, me.id, other.id)
+        if shared:
+            reasons.append(Reason("shared_interests", {
+                "name": other.name, "interests": ", ".join(m.mine for m in shared)}))
+        theirs = fields.get(other.id, frozenset())
+        if theirs and known and theirs.isdisjoint(known):
+            reasons.append(Reason("other_field", {
+                "name": other.name, "field": other.title or other.company}))
+        if not reasons:
+            degree = len(graph.neighbours.get(other.id, []))
+            reasons.append(Reason("well_connected", {"name": other.name, "count": str(degree)}))
+        out.append(Suggestion(attendee_id=other.id, score=round(candidate.score, 6),
+                              reasons=reasons))
+    return out
 
 
 def _and(names: list[str]) -> str:

@@ -90,32 +90,54 @@ def concepts(phrase: str) -> frozenset[str]:
 @lru_cache(maxsize=65536)
 def features(phrase: str) -> frozenset[str]:
     """Matching features of a phrase: "c:<concept>" and "s:<stem>" for topical stems."""
-    topical = {f"s:{s}" for s in stems(phrase) if s not in GENERIC_STEMS and len(s) > 1}
-    return frozenset(topical | {f"c:{c}" for c in concepts(phrase)})
+    found, topical = _parts(phrase)
+    return frozenset({f"s:{s}" for s in topical} | {f"c:{c}" for c in found})
+
+
+@lru_cache(maxsize=65536)
+def _parts(phrase: str) -> tuple[frozenset[str], frozenset[str]]:
+    topical = frozenset(s for s in stems(phrase) if s not in GENERIC_STEMS and len(s) > 1)
+    return concepts(phrase), topical
 
 
 def phrases_match(a: str, b: str) -> bool:
     """Whether two phrases talk about the same thing (shared concept or most topical stems)."""
-    fa, fb = features(a), features(b)
-    if not fa or not fb:
-        return False
-    shared = fa & fb
-    if any(f.startswith("c:") for f in shared):
+    ca, sa = _parts(a)
+    cb, sb = _parts(b)
+    if ca & cb:
         return True
-    sa = {f for f in fa if f.startswith("s:")}
-    sb = {f for f in fb if f.startswith("s:")}
     common = sa & sb
     return bool(common) and 2 * len(common) >= min(len(sa), len(sb))
 
 
-def matches(mine: tuple[str, ...], theirs: tuple[str, ...]) -> list[tuple[str, str]]:
+Prepared = tuple[tuple[str, frozenset[str], frozenset[str]], ...]
+
+
+def prepare(phrases: tuple[str, ...]) -> Prepared:
+    """Phrases with their concepts and topical stems, computed once for repeated matching."""
+    return tuple((p, *_parts(p)) for p in phrases)
+
+
+def match_prepared(mine: Prepared, theirs: Prepared) -> list[tuple[str, str]]:
     """Pairs (my phrase, their phrase) that match, each phrase used at most once, in input order."""
     out: list[tuple[str, str]] = []
     used: set[int] = set()
-    for a in mine:
-        for j, b in enumerate(theirs):
-            if j not in used and phrases_match(a, b):
+    for a, ca, sa in mine:
+        for j, (b, cb, sb) in enumerate(theirs):
+            if j in used:
+                continue
+            if not ca.isdisjoint(cb):
+                hit = True
+            else:
+                common = sa & sb
+                hit = bool(common) and 2 * len(common) >= min(len(sa), len(sb))
+            if hit:
                 out.append((a, b))
                 used.add(j)
                 break
     return out
+
+
+def matches(mine: tuple[str, ...], theirs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Pairs (my phrase, their phrase) that match, each phrase used at most once, in input order."""
+    return match_prepared(prepare(mine), prepare(theirs))
