@@ -202,6 +202,11 @@ def app(_app: Any, smtp: SMTPSink) -> Iterator[Any]:
     _app.test_client_class = FreshContextClient
     _app.config.update(RATELIMIT_ENABLED=False, WTF_CSRF_ENABLED=False, MAIL_SYNC=True,
                        BROKER_URL=None)
+    from eventnet.extensions import limiter
+
+    # The limiter is one global object: an app built with limits on (rate-limit tests)
+    # switches it on for every app, so each test starts with it off again.
+    limiter.enabled = False
     _truncate(_app)
     with _app.app_context():
         yield _app
