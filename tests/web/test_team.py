@@ -220,3 +220,27 @@ def test_claim_a_meetup_profile_once(client, auth, smtp, make_organizer, make_ev
     assert client.get(path).status_code == 400
     assert client.post(path, data={"email": "thief@example.org"}).status_code == 400
     assert not claims.is_claimable(kenji)
+
+
+def test_event_form_asks_the_community_only_of_organizers_with_several(client, auth,
+                                                                       make_organizer):
+    owner = make_organizer()
+    auth.organizer(owner.email)
+    assert b'name="community"' not in client.get("/events/new").data
+    client.post("/communities/new", data={"name": "Second Meetup"})
+    second = db.session.scalar(select(Community).where(Community.slug == "second-meetup"))
+    page = client.get("/events/new?community=second-meetup").get_data(as_text=True)
+    assert 'name="community"' in page and "Second Meetup" in page
+    made = client.post("/events/new", data={
+        "slug": "in-second", "name": "In second", "timezone": "UTC",
+        "followup_list_size": "10", "community": str(second.id)})
+    assert made.status_code == 302
+    from eventnet.services.events import get_event
+
+    assert get_event("in-second").community_id == second.id
+    foreign = make_organizer()
+    foreign_community = _community(foreign)
+    refused = client.post("/events/new", data={
+        "slug": "sneaky", "name": "x", "timezone": "UTC", "followup_list_size": "10",
+        "community": str(foreign_community.id)})
+    assert refused.status_code == 422  # not one of the offered choices

@@ -61,6 +61,12 @@ class EventForm(FlaskForm):
                                    validators=[Optional(), Length(max=5000)])
 
 
+class NewEventForm(EventForm):
+    """Create an event; the community is asked only of organizers who have several."""
+
+    community = SelectField(_l("Community"))
+
+
 class BadgesForm(FlaskForm):
     """Choose a badge layout."""
 

@@ -11,18 +11,19 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from eventnet.extensions import db, limiter
 from eventnet.models import Attendee, Event
+from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services import badges as badge_service
 from eventnet.services import events as event_service
 from eventnet.services import stats
 from eventnet.services.attendees import split_list
 from eventnet.services.errors import EventnetError
-from eventnet.services.organizers import authenticate
+from eventnet.services.organizers import authenticate, communities_of, role_in
 from eventnet.web import limits
 from eventnet.web.auth import organizer_event
 from eventnet.web.forms_common import attach_error, choices
 from eventnet.web.organizer import bp
 from eventnet.web.organizer.dashboard import POLL_INTERVAL_MS
-from eventnet.web.organizer.forms import BadgesForm, EventForm, SignInForm
+from eventnet.web.organizer.forms import BadgesForm, EventForm, NewEventForm, SignInForm
 
 
 @bp.route("/organizer/sign-in", methods=["GET", "POST"])
@@ -83,8 +84,9 @@ def _data_from(form: EventForm) -> event_service.EventData:
     )
 
 
-def _event_form(event: Event | None = None) -> EventForm:
-    form = EventForm()
+def _event_form(event: Event | None = None,
+                form_class: type[EventForm] = EventForm) -> EventForm:
+    form = form_class()
     form.timezone.choices = choices([(tz, tz) for tz in event_service.timezone_choices()])
     if request.method == "GET":
         if event is None:
@@ -116,12 +118,22 @@ def _event_form(event: Event | None = None) -> EventForm:
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
 def new_event() -> Any:
-    """Create an event."""
-    form = _event_form()
+    """Create an event (in a chosen community when the organizer runs several)."""
+    form = _event_form(form_class=NewEventForm)
+    owned = [c for c in communities_of(current_user)
+             if role_in(current_user, c.id) == ROLE_ORGANIZER]
+    if len(owned) > 1:
+        form.community.choices = choices([(str(c.id), c.name) for c in owned])
+        if request.method == "GET":
+            form.community.data = next((str(c.id) for c in owned
+                                        if c.slug == request.args.get("community")), None)
+    else:
+        del form.community
     if form.validate_on_submit():
+        community_id = int(form.community.data) if "community" in form else None
         try:
             event = event_service.create_event(current_user, form.slug.data or "",
-                                               _data_from(form))
+                                               _data_from(form), community_id=community_id)
         except EventnetError as exc:
             attach_error(form, exc.field, exc.message)
         else:
