@@ -98,6 +98,8 @@ def test_detail_shows_connections_and_edit_keeps_consents(client, auth, make_org
     record_scan(ann.id, ben.id, note="secret note about Ben")
     page = client.get(f"/events/{event.slug}/attendees/{ann.id}").get_data(as_text=True)
     assert "Ben" in page and "secret note" not in page
+    assert f"/events/{event.slug}/followups/preview/{ann.id}" in page
+    assert client.get(f"/events/{event.slug}/followups/preview/{ann.id}").status_code == 200
     response = client.post(f"/events/{event.slug}/attendees/{ann.id}/edit", data={
         "name": "Ann Martin", "email": "ann.martin@example.org", "company": "Qonto",
         "interests": "fintech, Python", "consent_followup": "y"})

@@ -109,17 +109,12 @@ def attendees(slug: str) -> Any:
 def _followup_preview_url(event: Event, attendee: Attendee) -> str | None:
     """The follow-up preview page of this attendee, when the app has one."""
     for rule in current_app.url_map.iter_rules():
-        endpoint = rule.endpoint
-        if "followup" in endpoint and "preview" in endpoint and "slug" in rule.arguments:
-            args: dict[str, Any] = {"slug": event.slug}
-            if "attendee_id" in rule.arguments:
-                args["attendee_id"] = attendee.id
-            else:
-                args["attendee"] = attendee.id
+        if rule.endpoint.startswith("organizer.") and "followup" in rule.endpoint and \
+                "preview" in rule.endpoint and rule.arguments == {"slug", "attendee_id"}:
             try:
-                return url_for(endpoint, **args)
+                return url_for(rule.endpoint, slug=event.slug, attendee_id=attendee.id)
             except BuildError:
-                continue
+                return None
     return None
 
 
