@@ -10,8 +10,11 @@ introductions against who really met for the first time on a later day (eval_int
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import json
+import math
+import random
 import subprocess
 import sys
 import tempfile
@@ -55,11 +58,11 @@ def load_workload(workdir: Path) -> tuple[list[Person], list[Encounter]]:
     return people, encounters
 
 
-def run(name: str, log: Path, workdir: Path) -> dict[str, object]:
+def run(name: str, log: Path, workdir: Path, seed: int = 7) -> dict[str, object]:
     """Build the workload, run the engine, evaluate; return eval's summary line."""
     tools = SHARED / "tools"
     subprocess.run([sys.executable, str(tools / "contacts_to_scans.py"), str(log),
-                    "--out", str(workdir)], check=True, capture_output=True)
+                    "--out", str(workdir), "--seed", str(seed)], check=True, capture_output=True)
     people, encounters = load_workload(workdir)
     followups = build_followups(name, people, encounters, settings=Settings())
     export = export_json({"name": name}, followups, people)
@@ -72,21 +75,78 @@ def run(name: str, log: Path, workdir: Path) -> dict[str, object]:
     return summary
 
 
+def bootstrap(workdir: Path, export: Path, baseline: str, rounds: int = 2000,
+              k: int = 5) -> tuple[float, float, float]:
+    """Ratio of eventnet's precision@k to a baseline's, with a 95% bootstrap interval over users.
+
+    Recomputes the baseline per user exactly as eval_introductions.py does (same candidates,
+    same tie-break by email), so that both methods are compared on the same resampled users.
+    """
+    with open(workdir / "attendees.csv", newline="") as f:
+        emails = [r["email"].lower() for r in csv.DictReader(f)]
+    nbrs: dict[str, set[str]] = collections.defaultdict(set)
+    with open(workdir / "scans.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            a, b = r["scanner_email"].lower(), r["scanned_email"].lower()
+            nbrs[a].add(b)
+            nbrs[b].add(a)
+    new: dict[str, set[str]] = collections.defaultdict(set)
+    with open(workdir / "truth.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            new[r["email_a"].lower()].add(r["email_b"].lower())
+            new[r["email_b"].lower()].add(r["email_a"].lower())
+    users = sorted(u for u in list(nbrs) if new[u])
+
+    def score(u: str, v: str) -> float:
+        common = nbrs[u] & nbrs[v]
+        if baseline == "common-neighbours":
+            return float(len(common))
+        return sum(1 / math.log(len(nbrs[w])) for w in common if len(nbrs[w]) > 1)
+
+    ours = {r["email"].lower(): [i["email"].lower() for i in r["introductions"]][:k]
+            for r in json.loads(export.read_text())["attendees"]}
+    hits_ours, hits_base = [], []
+    for u in users:
+        candidates = [v for v in emails if v != u and v not in nbrs[u]]
+        top = sorted(candidates, key=lambda v: (-score(u, v), v))[:k]
+        hits_base.append(len(set(top) & new[u]))
+        hits_ours.append(len(set(ours.get(u, [])) & new[u]))
+    rng = random.Random(1)
+    ratios = []
+    for _ in range(rounds):
+        idx = [rng.randrange(len(users)) for _ in users]
+        base = sum(hits_base[i] for i in idx)
+        if base:
+            ratios.append(sum(hits_ours[i] for i in idx) / base)
+    ratios.sort()
+    point = sum(hits_ours) / max(1, sum(hits_base))
+    return point, ratios[int(0.025 * len(ratios))], ratios[int(0.975 * len(ratios)) - 1]
+
+
 def main() -> None:
     """Run every log given (default: all) and print a one-line verdict per log."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("logs", nargs="*", default=sorted(LOGS))
     parser.add_argument("--keep", help="write workloads and exports under this directory")
+    parser.add_argument("--seed", type=int, default=7,
+                        help="contacts_to_scans.py seed (who scanned whom, scan times)")
+    parser.add_argument("--bootstrap", action="store_true",
+                        help="also print a 95%% bootstrap interval of the ratio to the baseline")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(args.keep or tmp)
         for name in args.logs:
             log = SHARED / "datasets" / "sociopatterns" / LOGS[name]
             print(f"== {name}")
-            s = run(name, log, base / name)
+            s = run(name, log, base / name, args.seed)
             ratio = s.get("ratio_to_best_baseline")
             print(f"{name}: eventnet p@5 {s['eventnet_precision']:.4f} vs {s['best_baseline']} "
                   f"{s['best_baseline_precision']:.4f} -> ratio {ratio:.3f}" if ratio else name)
+            if args.bootstrap:
+                point, low, high = bootstrap(base / name, base / name / "export.json",
+                                             str(s["best_baseline"]))
+                print(f"{name}: ratio {point:.3f}, 95% bootstrap interval over attendees "
+                      f"[{low:.3f}, {high:.3f}]")
 
 
 if __name__ == "__main__":
