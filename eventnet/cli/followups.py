@@ -6,11 +6,11 @@ import json
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from eventnet.cli import ServiceCommand
-from eventnet.mail.worker import dispatch
+from eventnet.mail.worker import DeliveryStats, deliver_due, dispatch
 from eventnet.services import followup_mail, followups, intros
 from eventnet.services.events import get_event
 
@@ -55,32 +55,24 @@ def send(slug: str, dry_run: bool) -> None:
     """Queue every attendee's follow-up (at most once each) and deliver them."""
     event = get_event(slug)
     if dry_run:
-        result = followup_mail.queue_followups(event.id, dry_run=True)
-    else:
-        plan = followup_mail.queue_followups(event.id, dry_run=True)
+        _report(followup_mail.queue_followups(event.id, dry_run=True), dry_run=True)
+        return
+    plan = followup_mail.queue_followups(event.id, dry_run=True)
+    if current_app.config.get("BROKER_URL") or not current_app.config.get("MAIL_SYNC", True):
         with click.progressbar(length=plan.queued, label="Queueing follow-ups",
                                file=sys.stderr) as bar:
-            result = followup_mail.queue_followups(event.id, progress=bar.update)
-    skipped = ", ".join(f"{n} {reason.replace('_', ' ')}"
-                        for reason, n in sorted(result.skipped.items())) or "none"
-    verb = "would be queued" if dry_run else "queued"
-    click.echo(f"{result.queued} follow-up(s) {verb}, {result.already_queued} already "
-               f"queued before; skipped: {skipped}.")
-    if dry_run or not result.message_ids:
+            result = followup_mail.queue_followups(event.id, progress=bar.update,
+                                                   on_batch=dispatch)
+        _report(result, dry_run=False)
+        click.echo("Handed to the delivery workers (`eventnet outbox work` or Celery).")
         return
+    with click.progressbar(length=plan.queued, label="Rendering and queueing",
+                           file=sys.stderr) as bar:
+        result = followup_mail.queue_followups(event.id, progress=bar.update)
+    _report(result, dry_run=False)
+    totals = DeliveryStats()
     with click.progressbar(length=len(result.message_ids), label="Delivering",
                            file=sys.stderr) as bar:
-        from flask import current_app
-
-        if current_app.config.get("BROKER_URL") or not current_app.config.get("MAIL_SYNC", True):
-            dispatch(result.message_ids)
-            bar.update(len(result.message_ids))
-            click.echo("Handed to the delivery workers; follow the progress on the "
-                       "event's follow-up page.")
-            return
-        from eventnet.mail.worker import DeliveryStats, deliver_due
-
-        totals = DeliveryStats()
         for start in range(0, len(result.message_ids), 50):
             chunk = result.message_ids[start:start + 50]
             stats = deliver_due(ids=chunk)
@@ -89,6 +81,14 @@ def send(slug: str, dry_run: bool) -> None:
             totals.failed += stats.failed
             bar.update(len(chunk))
     click.echo(f"sent {totals.sent}, will retry {totals.retried}, failed {totals.failed}.")
+
+
+def _report(result: followup_mail.QueueResult, *, dry_run: bool) -> None:
+    skipped = ", ".join(f"{n} {reason.replace('_', ' ')}"
+                        for reason, n in sorted(result.skipped.items())) or "none"
+    verb = "would be queued" if dry_run else "queued"
+    click.echo(f"{result.queued} follow-up(s) {verb}, {result.already_queued} already "
+               f"queued before; skipped: {skipped}.")
 
 
 @intro_group.command("maintain", cls=ServiceCommand)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,7 +37,7 @@ class Transport(Protocol):
     out, so a worker killed earlier leaves it safely re-sendable.
     """
 
-    def send(self, message: EmailMessage, before_commit: Commit | None = None) -> None: ...
+    def send(self, message: Message, before_commit: Commit | None = None) -> None: ...
 
     def close(self) -> None: ...
 
@@ -48,7 +49,7 @@ class FileTransport:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: EmailMessage, before_commit: Commit | None = None) -> None:
+    def send(self, message: Message, before_commit: Commit | None = None) -> None:
         """Write the message to ``<directory>/<message-id>.eml``."""
         ident = str(message["Message-ID"] or "message").strip("<>").replace("/", "_")
         path = self.directory / f"{ident}.eml"
@@ -95,10 +96,14 @@ class SMTPTransport:
             raise PermanentError(f"SMTP authentication failed: {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise TransientError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        if conn.sock is not None:
+            # The final "." goes out as a tiny write after the body: without NODELAY, Nagle
+            # and delayed ACKs would hold it back for tens of milliseconds per message.
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._conn = conn
         return conn
 
-    def send(self, message: EmailMessage, before_commit: Commit | None = None) -> None:
+    def send(self, message: Message, before_commit: Commit | None = None) -> None:
         """Send one message; raises TransientError, PermanentError or UnconfirmedError.
 
         The SMTP conversation is driven step by step so that ``before_commit`` runs after
@@ -110,7 +115,10 @@ class SMTPTransport:
         sender = getaddresses([str(message["From"])])[0][1]
         recipients = [addr for _name, addr in getaddresses(
             [str(v) for v in (message.get_all("To", []) + message.get_all("Cc", []))])]
-        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        # Headers unfolded up to RFC 5322's 998 octets (some clients mishandle a folded
+        # List-Unsubscribe URL); bodies were encoded with short lines by set_content().
+        data = message.as_bytes(policy=message.policy.clone(linesep="\r\n",
+                                                            max_line_length=998))
         data = re.sub(rb"(?m)^\.", b"..", data)
         if not data.endswith(b"\r\n"):
             data += b"\r\n"

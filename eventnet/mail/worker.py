@@ -20,13 +20,16 @@ recipient's consent are cancelled if the recipient unsubscribed or was erased me
 
 from __future__ import annotations
 
-import email.policy
 import logging
+import queue
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
 from flask import Flask, current_app
@@ -66,27 +69,37 @@ class DeliveryStats:
     unconfirmed: int = 0
 
 
-_POLICY = email.policy.default.clone(max_line_length=998)
+def build_message(row: Any) -> Message:
+    """The MIME message for an outbox row: text with an HTML alternative.
 
-
-def build_message(row: OutboundEmail) -> EmailMessage:
-    """The MIME message for an outbox row: text with an HTML alternative."""
-    # No folding of long headers (up to RFC 5322's 998): some clients mishandle a folded
-    # List-Unsubscribe URL.
-    message = EmailMessage(policy=_POLICY)
-    message["Subject"] = row.subject
-    message["From"] = row.from_address
-    message["To"] = row.to_address
-    if row.reply_to:
-        message["Reply-To"] = row.reply_to
-    message["Message-ID"] = row.message_id or make_msgid(domain="eventnet")
-    message.set_content(row.body_text)
+    Built with the ``compat32`` MIME classes: the same wire format as ``EmailMessage`` for
+    these simple messages, several times faster to build and flatten (it matters at
+    thousands of follow-ups).
+    """
+    text = MIMEText(row.body_text, "plain", "utf-8")
+    message: Message
     if row.body_html:
-        message.add_alternative(row.body_html, subtype="html")
-    # After the bodies: set_content() drops Content-* headers such as Content-Language.
+        message = MIMEMultipart("alternative")
+        message.attach(text)
+        message.attach(MIMEText(row.body_html, "html", "utf-8"))
+    else:
+        message = text
+    message["Subject"] = Header(row.subject, "utf-8").encode() if not row.subject.isascii() \
+        else row.subject
+    message["From"] = _address(row.from_address)
+    message["To"] = _address(row.to_address)
+    if row.reply_to:
+        message["Reply-To"] = _address(row.reply_to)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = row.message_id or make_msgid(domain="eventnet")
     for name, value in (row.headers or {}).items():
         message[name] = value
     return message
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else address
 
 
 def _claim_seconds() -> int:
@@ -161,37 +174,70 @@ def _record(message_id: int, error: Exception | None, message_header: str,
             log.warning("mail %s to %s failed: %s", row.id, row.to_address, error)
 
 
+_MESSAGE_COLUMNS = ("id", "subject", "from_address", "to_address", "reply_to", "message_id",
+                    "headers", "body_text", "body_html")
+_NO_SYNC = {"synchronize_session": False}
+#: how often (in messages) a worker extends its claim on the rest of its batch
+EXTEND_EVERY = 25
+
+
 def _send_batch(transport: Transport, claimed: list[int], stats: DeliveryStats) -> None:
+    """Send a claimed batch with one commit per message.
+
+    The commit right before a message's final dot marks it ``sending`` and the previous
+    one ``sent``; a worker killed in between leaves only that one message unconfirmed.
+    """
+    # Plain column rows, not ORM objects: nothing to expire or synchronize on each commit.
+    rows = {row.id: row for row in db.session.execute(
+        select(*[getattr(OutboundEmail, name) for name in _MESSAGE_COLUMNS])
+        .where(OutboundEmail.id.in_(claimed), OutboundEmail.status == QUEUED,
+               OutboundEmail.claimed_until.is_not(None)))}
+    db.session.rollback()  # end the read snapshot before the first write
+    delivered: list[int] = []
+
+    def mark_sent(session: Any) -> None:
+        if delivered:
+            session.execute(
+                update(OutboundEmail).where(OutboundEmail.id.in_(delivered))
+                .values(status=SENT, sent_at=utcnow(), last_error="", claimed_until=None,
+                        attempts=OutboundEmail.attempts + 1)
+                .execution_options(**_NO_SYNC))
+            stats.sent += len(delivered)
+            delivered.clear()
+
     for position, message_id in enumerate(claimed):
-        row = db.session.get(OutboundEmail, message_id, populate_existing=True)
-        if row is None or row.status != QUEUED or row.claimed_until is None:
+        row = rows.get(message_id)
+        if row is None:
             continue
-        if not row.message_id:
-            row.message_id = make_msgid(domain="eventnet")
         message = build_message(row)
         header = str(message["Message-ID"])
-        rest = claimed[position + 1:]
+        rest = claimed[position + 1:] if position % EXTEND_EVERY == 0 else []
 
         def going_out(message_id: int = message_id, header: str = header,
                       rest: list[int] = rest) -> None:
             with write_transaction() as session:
+                mark_sent(session)
                 session.execute(
                     update(OutboundEmail).where(OutboundEmail.id == message_id)
-                    .values(status=SENDING, message_id=header))
+                    .values(status=SENDING, message_id=header).execution_options(**_NO_SYNC))
                 if rest:
                     until = utcnow() + timedelta(seconds=_claim_seconds())
                     session.execute(
                         update(OutboundEmail)
                         .where(OutboundEmail.id.in_(rest), OutboundEmail.status == QUEUED)
-                        .values(claimed_until=until))
+                        .values(claimed_until=until).execution_options(**_NO_SYNC))
 
-        db.session.rollback()  # end the read snapshot before the write
-        error: Exception | None = None
         try:
             transport.send(message, going_out)
         except (TransientError, PermanentError, UnconfirmedError) as exc:
-            error = exc
-        _record(message_id, error, header, stats)
+            with write_transaction() as session:
+                mark_sent(session)
+            _record(message_id, exc, header, stats)
+        else:
+            delivered.append(message_id)
+    if delivered:
+        with write_transaction() as session:
+            mark_sent(session)
 
 
 def deliver_due(limit: int = 200, ids: list[int] | None = None,
@@ -266,3 +312,47 @@ def _deliver_in_thread(app: Flask, ids: list[int]) -> Any:
             log.exception("background delivery failed; `eventnet outbox work` will retry")
         finally:
             db.session.remove()
+
+
+class DeliveryThread:
+    """Delivers batches of message ids handed to it while the caller goes on working.
+
+    One thread, one SMTP connection; used to deliver a send's first batches while the next
+    ones are rendered. ``close(wait=True)`` waits until everything handed over was tried.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.stats = DeliveryStats()
+        self._queue: queue.Queue[list[int] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="eventnet-delivery",
+                                        daemon=True)
+        self._thread.start()
+
+    def put(self, ids: list[int]) -> None:
+        """Hand over committed message ids."""
+        self._queue.put(list(ids))
+
+    def close(self, wait: bool = False) -> None:
+        """No more batches; optionally wait for the delivery to finish."""
+        self._queue.put(None)
+        if wait:
+            self._thread.join()
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            transport = make_transport(self.app.config, self.app.instance_path)
+            try:
+                while (ids := self._queue.get()) is not None:
+                    try:
+                        done = deliver_due(ids=ids, transport=transport)
+                    except Exception:
+                        log.exception("background delivery failed; `eventnet outbox work` "
+                                      "will retry")
+                        continue
+                    for name in ("sent", "retried", "failed", "cancelled", "unconfirmed"):
+                        setattr(self.stats, name, getattr(self.stats, name) +
+                                getattr(done, name))
+            finally:
+                transport.close()
+                db.session.remove()

@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from eventnet.config import LANGUAGES
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.mail.compose import Rendered, render_email, sender
-from eventnet.mail.worker import dispatch
+from eventnet.mail.compose import Rendered, datetime_formatter, render_email, sender
+from eventnet.mail.worker import DeliveryThread, dispatch
 from eventnet.matching import FollowUp
 from eventnet.models import Attendee, Event, Introduction, OutboundEmail, Scan, utcnow
 from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
@@ -102,6 +102,7 @@ def list_headers(row: Any, language: str, *, preview: bool = False) -> dict[str,
 
 def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
              *, preview: bool) -> dict[str, Any]:
+    when = datetime_formatter(me.language, event.timezone or "UTC")
     met = []
     for entry in followup.met:
         other = rows.get(entry.attendee_id)
@@ -111,7 +112,8 @@ def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
         met.append({
             "name": other.name, "company": other.company, "title": other.title,
             "first_met_at": entry.first_met_at, "last_met_at": entry.last_met_at,
-            "scan_count": entry.scan_count, "is_mutual": entry.is_mutual,
+            "when": when(entry.first_met_at), "scan_count": entry.scan_count,
+            "is_mutual": entry.is_mutual,
             "notes": list(entry.my_notes), "tags": list(entry.tags),
             "you_can_help": entry.you_can_help, "they_can_help": entry.they_can_help,
             "reasons": reason_texts([r for r in entry.reasons if r.code not in HELP_CODES]),
@@ -136,7 +138,8 @@ def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
         here = rows.get(entry.attendee_id) if entry.attendee_id is not None else None
         reconnect.append({
             "name": entry.name, "company": entry.company, "event_name": entry.event_name,
-            "met_at": entry.met_at, "times_met": entry.times_met, "notes": list(entry.notes),
+            "met_at": entry.met_at, "when": when(entry.met_at), "times_met": entry.times_met,
+            "notes": list(entry.notes),
             "email": (here.email if contact_of(here) else None) if here is not None
             else entry.email,
         })
@@ -195,11 +198,12 @@ def _queued_attendees(event_id: int, attendee_ids: Iterable[int] | None = None) 
 
 
 def queue_followups(event_id: int, *, dry_run: bool = False,
-                    progress: Callable[[int], None] | None = None) -> QueueResult:
+                    progress: Callable[[int], None] | None = None,
+                    on_batch: Callable[[list[int]], None] | None = None) -> QueueResult:
     """Queue every due follow-up of the event with its proposed introductions.
 
-    Attendees already queued are left alone; ``progress(n)`` is called as batches commit.
-    Raises NotFound.
+    Attendees already queued are left alone; ``progress(n)`` is called as batches commit,
+    ``on_batch(ids)`` with the ids of each committed batch. Raises NotFound.
     """
     event = db.session.get(Event, event_id)
     if event is None:
@@ -224,23 +228,26 @@ def queue_followups(event_id: int, *, dry_run: bool = False,
     from_address = sender(event.followup_sender_name or event.name)
     for start in range(0, len(todo), BATCH):
         batch = todo[start:start + BATCH]
+        # Render outside the write transaction: SQLite has one writer, and the delivery
+        # of earlier batches must not wait for this batch's templates.
+        rendered = {a: render_followup(event, rows[a], built.followups[a], rows) for a in batch}
         with write_transaction() as session:
-            event = _lock_event(event_id)
+            _lock_event(event_id)
             taken = _queued_attendees(event_id, batch)
             messages, intros = [], []
+            now = utcnow()
             for attendee_id in batch:
                 if attendee_id in taken:
                     result.already_queued += 1
                     continue
                 row, followup = rows[attendee_id], built.followups[attendee_id]
-                rendered, headers = render_followup(event, row, followup, rows)
+                mail, headers = rendered[attendee_id]
                 messages.append(OutboundEmail(
                     kind=KIND, to_address=row.email, from_address=from_address,
-                    reply_to=event.followup_reply_to, subject=rendered.subject,
-                    body_text=rendered.text, body_html=rendered.html, headers=headers,
+                    reply_to=event.followup_reply_to, subject=mail.subject,
+                    body_text=mail.text, body_html=mail.html, headers=headers,
                     event_id=event_id, attendee_id=attendee_id,
                     dedupe_key=dedupe_key(event_id, attendee_id)))
-                now = utcnow()
                 intros += [{
                     "event_id": event_id, "requester_id": attendee_id,
                     "recipient_id": s.attendee_id, "status": "proposed", "score": s.score,
@@ -252,17 +259,35 @@ def queue_followups(event_id: int, *, dry_run: bool = False,
                 session.execute(_insert(Introduction).values(intros).on_conflict_do_nothing(
                     index_elements=["event_id", "requester_id", "recipient_id"]))
             session.flush()
-            result.queued += len(messages)
-            result.message_ids += [m.id for m in messages]
+            new_ids = [int(m.id) for m in messages]
+        result.queued += len(new_ids)
+        result.message_ids += new_ids
+        if on_batch is not None and new_ids:
+            on_batch(new_ids)
         if progress is not None:
             progress(len(batch))
     return result
 
 
-def send_followups(event_id: int, *, background: bool = True) -> QueueResult:
-    """Queue the event's follow-ups and hand them to delivery. Raises NotFound."""
+def send_followups(event_id: int, *, wait: bool = False) -> QueueResult:
+    """Queue the event's follow-ups and hand them to delivery. Raises NotFound.
+
+    With a broker each committed batch goes to the Celery workers at once (they run in
+    other processes, so delivery overlaps the rendering of the next batches). Without
+    one, this process delivers after queueing: in a background thread unless ``wait``.
+    A delivery thread beside the rendering would only fight it for the GIL.
+    """
+    from flask import current_app
+
+    if current_app.config.get("BROKER_URL"):
+        return queue_followups(event_id, on_batch=dispatch)
     result = queue_followups(event_id)
-    dispatch(result.message_ids, background=background)
+    if wait and current_app.config.get("MAIL_SYNC", True):
+        delivery = DeliveryThread(current_app._get_current_object())  # type: ignore[attr-defined]
+        delivery.put(result.message_ids)
+        delivery.close(wait=True)
+    else:
+        dispatch(result.message_ids, background=True)
     return result
 
 

@@ -62,7 +62,7 @@ def followups_send(slug: str) -> Any:
     if not SendForm().validate_on_submit():
         flash(_("The form expired. Please try again."), "error")
         return redirect(url_for("organizer.followups_page", slug=slug))
-    result = followup_mail.send_followups(event.id, background=True)
+    result = followup_mail.send_followups(event.id)
     if result.queued:
         flash(_("%(n)d follow-up(s) queued; they are being delivered.", n=result.queued),
               "success")

@@ -1,0 +1,115 @@
+"""Issue 4's quality benchmark, run end to end through eventnet's own commands.
+
+For each SocioPatterns log: turn it into a workload with ../shared/tools/contacts_to_scans.py,
+then in a fresh instance (its own folder and SQLite database) run
+
+    eventnet db upgrade
+    eventnet organizers create ... --password-stdin
+    eventnet events create ...
+    eventnet attendees import SLUG attendees.csv
+    eventnet shell                     (records the consents a registration form asks for)
+    eventnet scans import SLUG scans.csv
+    eventnet followups export SLUG --format json > export.json
+
+and score the export with ../shared/tools/eval_introductions.py. Prints the evaluator's
+output for each log. The shared data is read in place, never copied into the repository.
+
+    .venv/bin/python benchmarks/bench_matching_pipeline.py [--k 5] [--logs SFHH HT09]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+LOGS = {"SFHH": "tij_SFHH.dat", "HT09": "tij_HT09.dat"}
+EVENTNET = str(Path(sys.executable).with_name("eventnet"))
+CONSENT_SNIPPET = """
+from sqlalchemy import update
+from eventnet.database import write_transaction
+from eventnet.models import Attendee, Event
+from eventnet.services.events import get_event
+with write_transaction() as session:
+    session.execute(update(Attendee).where(Attendee.event_id == get_event("{slug}").id)
+                    .values(consent_introductions=True, consent_followup=True))
+
+print("consented:", session.query(Attendee).filter_by(consent_introductions=True).count())
+"""
+
+
+def run(cmd: list[str], env: dict[str, str], *, stdin: str | None = None,
+        stdout: object = None) -> subprocess.CompletedProcess[str]:
+    """Run a command, failing loudly with its stderr."""
+    result = subprocess.run(cmd, env=env, input=stdin, text=True, cwd=ROOT,
+                            stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def pipeline(name: str, log: Path, k: int) -> str:
+    """The evaluator's output for one log."""
+    with tempfile.TemporaryDirectory(prefix=f"eventnet-{name}-") as tmp:
+        work, instance = Path(tmp) / "workload", Path(tmp) / "instance"
+        env = dict(os.environ)
+        env.update({"EVENTNET_INSTANCE_PATH": str(instance),
+                    "EVENTNET_DATABASE_URL": f"sqlite:///{instance / 'eventnet.sqlite3'}",
+                    "EVENTNET_MAIL_BACKEND": "file", "EVENTNET_MAIL_SYNC": "0"})
+        env.pop("EVENTNET_BROKER_URL", None)
+        timings: dict[str, float] = {}
+
+        def step(label: str, cmd: list[str], check: str = "", **kwargs: object) -> None:
+            start = time.perf_counter()
+            result = run(cmd, env, **kwargs)  # type: ignore[arg-type]
+            timings[label] = time.perf_counter() - start
+            if check and check not in (result.stdout or "") + (result.stderr or ""):
+                sys.exit(f"{label}: expected {check!r} in the output of {' '.join(cmd)}")
+
+        step("workload", [sys.executable, str(SHARED / "tools" / "contacts_to_scans.py"),
+                          str(log), "--out", str(work)])
+        slug = name.lower()
+        step("db upgrade", [EVENTNET, "db", "upgrade"])
+        step("organizer", [EVENTNET, "organizers", "create", "bench@example.org",
+                           "--name", "Bench", "--password-stdin"],
+             stdin="benchmark password 123\n")
+        step("event", [EVENTNET, "events", "create", slug, "--name", name,
+                       "--organizer", "bench@example.org", "--timezone", "UTC"])
+        step("attendees import", [EVENTNET, "attendees", "import", slug,
+                                  str(work / "attendees.csv")])
+        # These attendees never saw a registration form: record the consents a registration
+        # would have asked for (imports deliberately carry none), so they may be suggested.
+        step("consents", [EVENTNET, "shell"], stdin=CONSENT_SNIPPET.format(slug=slug),
+             check="consented: ")
+        step("scans import", [EVENTNET, "scans", "import", slug, str(work / "scans.csv")])
+        export = Path(tmp) / "export.json"
+        with export.open("w") as out:
+            step("followups export", [EVENTNET, "followups", "export", slug, "--format",
+                                      "json"], stdout=out)
+        result = run([sys.executable, str(SHARED / "tools" / "eval_introductions.py"),
+                      str(work), str(export), "--k", str(k)], env)
+        steps = ", ".join(f"{label} {seconds:.1f}s" for label, seconds in timings.items())
+        return f"== {name} ({log.name}) ==\n{result.stdout.rstrip()}\n(steps: {steps})\n"
+
+
+def main() -> None:
+    """Run the pipeline for each log and print the evaluator's output."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--logs", nargs="+", choices=sorted(LOGS), default=list(LOGS))
+    args = parser.parse_args()
+    for name in args.logs:
+        log = SHARED / "datasets" / "sociopatterns" / LOGS[name]
+        if not log.exists():
+            sys.exit(f"missing {log}: the shared datasets are not next to the project")
+        print(pipeline(name, log, args.k), flush=True)
+
+
+if __name__ == "__main__":
+    main()
