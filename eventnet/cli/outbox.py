@@ -11,6 +11,8 @@ from flask.cli import AppGroup
 from eventnet.cli import ServiceCommand
 from eventnet.mail.worker import deliver_due, retry_failed
 
+MAINTENANCE_EVERY = 600.0
+
 group = AppGroup("outbox", help="Deliver queued mail.")
 
 
@@ -19,8 +21,21 @@ group = AppGroup("outbox", help="Deliver queued mail.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
               help="Seconds between polls with --loop.")
 def work(loop: bool, interval: float) -> None:
-    """Send the messages that are due; once, or forever with --loop."""
+    """Send the messages that are due; once, or forever with --loop.
+
+    With --loop it also runs the introductions' maintenance (reminders, expiry) every
+    ten minutes, so the embedded setup needs no other scheduler.
+    """
+    from eventnet.services.intros import maintain
+
+    next_maintenance = 0.0
     while True:
+        if loop and time.monotonic() >= next_maintenance:
+            result = maintain()
+            if result.reminded or result.expired:
+                click.echo(f"introductions: {result.reminded} reminder(s), "
+                           f"{result.expired} expired")
+            next_maintenance = time.monotonic() + MAINTENANCE_EVERY
         stats = deliver_due()
         if stats.sent or stats.retried or stats.failed or not loop:
             click.echo(f"sent {stats.sent}, will retry {stats.retried}, failed {stats.failed}")
