@@ -4,5 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("organizer", __name__)
 
-from eventnet.web.organizer import checkin, dashboard, followups, routes  # noqa: E402,F401
-from eventnet.web.organizer import attendees, community, exports, imports, team  # noqa: E402,F401
+from eventnet.web.organizer import (  # noqa: E402,F401  (importing registers the routes)
+    attendees,
+    checkin,
+    community,
+    dashboard,
+    exports,
+    followups,
+    imports,
+    routes,
+    team,
+)
