@@ -155,3 +155,31 @@ def test_other_organizers_get_404(client: Any, auth: Any, ev: Any, make_organize
     assert client.get(base).status_code == 404
     assert client.post(base + "/send").status_code == 404
     assert client.get(base + "/export.json").status_code == 404
+
+
+def test_attendee_page_requests_and_answers_introductions(
+        client: Any, auth: Any, app: Any, ev: Any, smtp: Any) -> None:
+    app.config["MAIL_SYNC"] = True
+    followup_mail.queue_followups(ev.event.id)
+    suggestion = db.session.query(Introduction).filter_by(requester_id=ev.ada.id).first()
+    assert suggestion is not None
+    auth.attendee(ev.ada)
+    page = client.get(f"/e/{ev.event.slug}/me")
+    assert b"People you should meet" in page.data
+    client.post(f"/e/{ev.event.slug}/me/introductions/{suggestion.id}/request",
+                data={"message": "Hello!"})
+    db.session.expire_all()
+    assert db.session.get(Introduction, suggestion.id).status == "requested"
+    recipient = db.session.get(Attendee, suggestion.recipient_id)
+    client.post(f"/e/{ev.event.slug}/me/sign-out")
+    auth.attendee(recipient)
+    page = client.get(f"/e/{ev.event.slug}/me")
+    assert b"People who would like to meet you" in page.data and b"Hello!" in page.data
+    client.post(f"/e/{ev.event.slug}/me/introductions/{suggestion.id}/answer",
+                data={"decision": "accept"})
+    db.session.expire_all()
+    assert db.session.get(Introduction, suggestion.id).status == "accepted"
+    assert client.get(f"/e/{ev.event.slug}/me/introductions/999999/answer").status_code == 405
+    other = client.post(f"/e/{ev.event.slug}/me/introductions/999999/answer",
+                        data={"decision": "accept"})
+    assert other.status_code == 404

@@ -51,9 +51,13 @@ def home(slug: str) -> Any:
 
 def introductions_of(attendee: Attendee) -> dict[str, Any]:
     """My introductions: suggested to me, requested by me, asking me, made."""
-    from eventnet.services.intros import for_attendee
+    from eventnet.services.intros import for_attendee, reasons_for
 
-    return for_attendee(attendee.id)
+    sets: dict[str, Any] = dict(for_attendee(attendee.id))
+    sets["reasons"] = {i.id: reasons_for(i, for_recipient=False) for i in sets["suggested"]}
+    sets["reasons"].update({i.id: reasons_for(i, for_recipient=True)
+                            for i in sets["received"]})
+    return sets
 
 
 def connections_of(attendee: Attendee) -> list[dict[str, Any]]:
