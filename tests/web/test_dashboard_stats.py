@@ -13,6 +13,17 @@ from eventnet.services.checkins import check_in
 from eventnet.services.scans import record_scan
 
 
+def rows(graph: dict) -> dict[str, dict]:
+    """The graph's node columns as one dict per person, by name."""
+    cols = graph["nodes"]
+    return {name: {key: cols[key][i] for key in cols} for i, name in enumerate(cols["name"])}
+
+
+def edges(graph: dict) -> list[tuple[int, int, int, int]]:
+    flat = graph["edges"]
+    return [tuple(flat[i:i + 4]) for i in range(0, len(flat), 4)]
+
+
 def bucket_start(moment: datetime) -> datetime:
     """The 10-minute boundary at or before ``moment``."""
     return moment.replace(minute=moment.minute - moment.minute % 10, second=0, microsecond=0)
@@ -165,8 +176,8 @@ def test_suggestions_are_spread(app, make_event, make_attendee):
     other = make_attendee(event, name="Other", interests=["rust"])
     shy = [make_attendee(event, name=f"Shy {n}", interests=["Rust"]) for n in range(4)]
     people = network.members(event.id)
-    tips = network.suggest_partners([people[p.id] for p in shy], people)
-    chosen = [tips[p.id]["person"].id for p in shy]
+    tips = network.suggest_partners([people[p.id] for p in shy], network.candidate_pool(event.id))
+    chosen = [tips[p.id][0] for p in shy]
     assert all(chosen.count(pid) <= network.MAX_SUGGESTIONS_PER_PERSON for pid in chosen)
     assert {expert.id, other.id} <= set(chosen)
 
@@ -183,12 +194,16 @@ def test_graph_nodes_edges_and_colour_groups(app, make_event, make_attendee, bas
 
     data = network.graph(event)
 
-    nodes = {n["name"]: n for n in data["nodes"]}
+    nodes = rows(data)
     assert set(nodes) == {"A", "B", "C"}
     assert (nodes["A"]["degree"], nodes["B"]["degree"]) == (2, 1)
-    assert nodes["A"]["interest_group"] == "Rust"  # their own first interest among the top ones
-    assert nodes["B"]["company_group"] == nodes["A"]["company_group"] == "Acme"
-    assert sorted(map(tuple, data["edges"])) == sorted([(a.id, b.id, 2, 1), (a.id, c.id, 1, 0)])
+    assert nodes["A"]["interests"] == "Rust, Go"
+    # Colour groups: their own first interest among the event's top ones; companies merged.
+    assert data["interest_groups"][nodes["A"]["interest_group"]] == "Rust"
+    assert data["interest_groups"][nodes["C"]["interest_group"]] == "Go"
+    assert nodes["B"]["company_group"] == nodes["A"]["company_group"]
+    assert data["company_groups"][nodes["A"]["company_group"]] in ("Acme", "acme")
+    assert sorted(edges(data)) == sorted([(a.id, b.id, 2, 1), (a.id, c.id, 1, 0)])
     assert (data["total_edges"], data["is_sampled"], data["unconnected"]) == (2, False, 1)
 
 
@@ -205,15 +220,15 @@ def test_big_graphs_keep_strong_ties_and_a_sample(app, make_event, make_attendee
     data = network.graph(event)
 
     assert data["total_edges"] == 6 and data["is_sampled"]
-    assert len(data["edges"]) <= 4
-    assert [people[1].id, people[2].id, 2, 1] in data["edges"]
+    assert len(edges(data)) <= 4
+    assert (people[1].id, people[2].id, 2, 1) in edges(data)
 
 
 def test_empty_event(app, make_event):
     event = make_event()
     o = stats.overview(event)
     assert (o["registrations"], o["scans"], o["timeline"], o["top_interests"]) == (0, 0, [], [])
-    assert network.graph(event)["nodes"] == []
+    assert network.graph(event)["nodes"]["id"] == []
     summary = network.summary(event)
     assert summary["wallflowers"] == [] and summary["most_connected"] == []
 

@@ -25,24 +25,27 @@
   function number(n) { return Number(n).toLocaleString(document.documentElement.lang || undefined); }
 
   function buildGraph(data) {
+    // The nodes come as columns, the edges as one flat list of (a, b, scans, mutual).
     var graph = new graphology.Graph({ type: "undirected" });
-    var maxDegree = data.nodes.reduce(function (m, n) { return Math.max(m, n.degree); }, 1);
-    var big = data.nodes.length > 1000;  // smaller dots, or a big event is one blot
+    var n = data.nodes;
+    var maxDegree = Math.max.apply(null, [1].concat(n.degree));
+    var big = n.id.length > 1000;  // smaller dots, or a big event is one blot
     var minSize = big ? 1.5 : 4, maxSize = big ? 9 : 16;
-    data.nodes.forEach(function (n) {
-      graph.addNode(String(n.id), {
-        label: n.name, x: Math.random(), y: Math.random(),
-        size: minSize + (maxSize - minSize) * Math.sqrt(n.degree / maxDegree),
-        company: n.company, interests: n.interests, degree: n.degree,
-        interestGroup: n.interest_group, companyGroup: n.company_group,
+    for (var i = 0; i < n.id.length; i++) {
+      graph.addNode(String(n.id[i]), {
+        label: n.name[i], x: Math.random(), y: Math.random(),
+        size: minSize + (maxSize - minSize) * Math.sqrt(n.degree[i] / maxDegree),
+        company: n.company[i], interests: n.interests[i], degree: n.degree[i],
+        interestGroup: n.interest_group[i], companyGroup: n.company_group[i],
       });
-    });
-    data.edges.forEach(function (e) {
-      var a = String(e[0]), b = String(e[1]);
+    }
+    for (var j = 0; j + 3 < data.edges.length; j += 4) {
+      var a = String(data.edges[j]), b = String(data.edges[j + 1]), mutual = data.edges[j + 3];
       if (graph.hasNode(a) && graph.hasNode(b) && !graph.hasEdge(a, b)) {
-        graph.addEdge(a, b, { weight: e[2], size: e[3] ? 1.2 : 0.5, color: e[3] ? "#9aa5b4" : "#d5d9df" });
+        graph.addEdge(a, b, { weight: data.edges[j + 2], size: mutual ? 1.2 : 0.5,
+                              color: mutual ? "#9aa5b4" : "#d5d9df" });
       }
-    });
+    }
     return graph;
   }
 
@@ -110,18 +113,19 @@
   }
 
   function colourKey(attrs, mode) {
-    if (mode === "company") return attrs.companyGroup;
+    if (mode === "company") return String(attrs.companyGroup);
     if (mode === "group") return attrs.group < PALETTE.length && attrs.groupSize >= MIN_GROUP
       ? String(attrs.group) : "";
-    return attrs.interestGroup;
+    return String(attrs.interestGroup);
   }
 
   function applyColours(graph, data, groupSizes, mode) {
     var keys;
     var labels = {};
-    if (mode === "company") keys = data.company_groups;
-    else if (mode === "interest") keys = data.interest_groups;
-    else {
+    if (mode === "company" || mode === "interest") {
+      var names = mode === "company" ? data.company_groups : data.interest_groups;
+      keys = names.map(function (name, i) { labels[String(i)] = name; return String(i); });
+    } else {
       keys = groupSizes.slice(0, PALETTE.length).map(function (_, i) { return String(i); })
         .filter(function (k) { return groupSizes[k] >= MIN_GROUP; });
       keys.forEach(function (k) {
@@ -153,7 +157,7 @@
     name.textContent = attrs.label;
     var lines = [name];
     if (attrs.company) lines.push(document.createElement("br"), attrs.company);
-    lines.push(document.createElement("br"), (attrs.interests.length ? attrs.interests.join(", ") : i18n.none));
+    lines.push(document.createElement("br"), attrs.interests || i18n.none);
     lines.push(document.createElement("br"), fill(i18n.connections, { n: number(attrs.degree) }));
     hover.replaceChildren.apply(hover, lines);
     hover.hidden = false;
