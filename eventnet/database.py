@@ -5,12 +5,22 @@ as a reader and later writes fails at once with "database is locked" when anothe
 wrote in between; the busy timeout cannot help it. So every transaction that intends to
 write starts with ``BEGIN IMMEDIATE`` (it takes the write lock up front and waits for it),
 and readers use plain ``BEGIN`` so that, under WAL, they never block.
+
+Waiting for that lock inside SQLite is costly, though: its busy handler polls with sleeps of
+up to 100 ms and is unfair, so under a crowd of scanners a writer can starve for seconds while
+the lock sits free. Writers of one SQLite file therefore queue on a lock of our own before
+``BEGIN IMMEDIATE``: a thread lock inside the process and ``flock`` on a file beside the
+database between processes (gunicorn workers, the CLI). Both wake the next writer as soon as
+the lock is released, so SQLite itself never has to wait.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
 
@@ -46,6 +56,38 @@ def configure_engine(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
+_lock_guard = threading.Lock()
+#: (process id, lock file) → (thread lock, file descriptor); per process because a
+#: descriptor inherited through fork() would share its flock with the parent
+_writer_locks: dict[tuple[int, str], tuple[threading.Lock, int]] = {}
+
+
+@contextmanager
+def _sqlite_writer_lock(path: str) -> Iterator[None]:
+    """Hold the exclusive writer lock of the SQLite file ``path`` (threads and processes)."""
+    key = (os.getpid(), path + ".write-lock")
+    with _lock_guard:
+        entry = _writer_locks.get(key)
+        if entry is None:
+            fd = os.open(key[1], os.O_RDWR | os.O_CREAT, 0o600)
+            entry = _writer_locks[key] = (threading.Lock(), fd)
+    thread_lock, fd = entry
+    with thread_lock:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _writer_lock(session: Any) -> Any:
+    """The writer lock for the session's database: a real one for SQLite files only."""
+    url = session.get_bind().url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return nullcontext()
+    return _sqlite_writer_lock(os.path.abspath(url.database))
+
+
 @contextmanager
 def write_transaction() -> Iterator[Any]:
     """Run a block in one write transaction that is committed at the end, rolled back on error.
@@ -60,12 +102,13 @@ def write_transaction() -> Iterator[Any]:
     if session.in_transaction():
         # End the read snapshot so the write transaction begins with the lock taken.
         session.commit()
-    token = _write_intent.set(True)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        _write_intent.reset(token)
+    with _writer_lock(session):
+        token = _write_intent.set(True)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            _write_intent.reset(token)

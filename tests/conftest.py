@@ -196,6 +196,15 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_token_cache() -> Iterator[None]:
+    """Tables are emptied between tests and ids reused: forget the cached access tokens."""
+    from eventnet.services.scans import forget_cached_tokens
+
+    forget_cached_tokens()
+    yield
+
+
 @pytest.fixture
 def app(_app: Any, smtp: SMTPSink) -> Iterator[Any]:
     """The app with empty tables, inside an app context."""

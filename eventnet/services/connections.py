@@ -102,17 +102,26 @@ def forget_connection(attendee_id: int, connection_id: int) -> bool:
     return True
 
 
+_CARD = ("id", "name", "company", "title", "interests", "offers", "asks", "email", "links",
+         "phone", "consent_share_contact")
+
+
 def connection_json(entry: dict[str, Any]) -> dict[str, Any]:
-    """A ``connections_for`` entry as plain JSON."""
-    other: Attendee = entry["other"]
+    """A ``connections_for`` entry (or a fresh scan's connection) as plain JSON.
+
+    ``entry["other"]`` is the other attendee, or a mapping of their card's columns.
+    """
+    other = entry["other"]
+    card = other if isinstance(other, dict) else {name: getattr(other, name) for name in _CARD}
     person: dict[str, Any] = {
-        "id": other.id, "name": other.name, "company": other.company, "title": other.title,
-        "interests": list(other.interests or []), "offers": list(other.offers or []),
-        "asks": list(other.asks or []),
+        "id": card["id"], "name": card["name"], "company": card["company"],
+        "title": card["title"], "interests": list(card["interests"] or []),
+        "offers": list(card["offers"] or []), "asks": list(card["asks"] or []),
     }
     # Contact details: only when they agreed to share them with the people they connect with.
-    if other.consent_share_contact:
-        person.update(email=other.email, links=list(other.links or []), phone=other.phone)
+    if card["consent_share_contact"]:
+        person.update(email=card["email"], links=list(card["links"] or []),
+                      phone=card["phone"])
     return {
         "id": entry["id"], "person": person,
         "first_met_at": entry["first_met_at"].isoformat(),

@@ -12,17 +12,19 @@ fetch only the columns they need, no ORM objects loaded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, Connection, Scan, utcnow
+from eventnet.models._types import UTCDateTime
 from eventnet.services import tokens
 from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound
 
@@ -48,14 +50,18 @@ class ScanResult:
     scanned_id: int
     is_new: bool
     is_counted: bool
+    #: the connection as the scanner now sees it (id, counts, times, my note and tags);
+    #: None for a replay, which changed nothing
+    connection: dict[str, Any] | None = None
 
 
 @dataclass
 class BadgeOwner:
-    """The few columns of a badge's owner that scanning needs."""
+    """A badge's owner: what scanning needs, and their card for the scanner's answer."""
 
     attendee_id: int
     event_id: int
+    card: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,20 +72,100 @@ class ScannerRef:
     event_id: int
 
 
+#: valid access tokens seen lately, per process: most API calls of an attendee then need no
+#: lookup. A revoked token (new secret_version, erasure) may work up to this long in a
+#: process that saw it just before; unknown tokens are never cached.
+TOKEN_CACHE_SECONDS = 30.0
+TOKEN_CACHE_SIZE = 20_000
+_token_cache: dict[str, tuple[float, ScannerRef]] = {}
+
+
 def scanner_for_token(token: str) -> ScannerRef | None:
     """The (not erased) attendee owning this personal API secret, if any."""
     if not token.startswith("ea_") or len(token) > 100:
         return None
-    row = db.session.execute(
-        select(Attendee.id, Attendee.event_id).where(
-            Attendee.access_token_hash == tokens.sha256(token), Attendee.erased_at.is_(None))
-    ).first()
-    return ScannerRef(row.id, row.event_id) if row is not None else None
+    digest = tokens.sha256(token)
+    cached = _token_cache.get(digest)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = db.session.connection().execute(_sql()["scanner"], {"hash": digest}).first()
+    if row is None:
+        _token_cache.pop(digest, None)
+        return None
+    if len(_token_cache) >= TOKEN_CACHE_SIZE:
+        _token_cache.clear()
+    ref = ScannerRef(row.id, row.event_id)
+    _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, ref)
+    return ref
+
+
+def forget_cached_tokens() -> None:
+    """Drop the token cache (after revoking or erasing in this process; tests)."""
+    _token_cache.clear()
 
 
 def _insert(model: type) -> Any:
     dialect = db.session.get_bind().dialect.name
     return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+
+
+# The scan path's statements are built once per dialect and executed on the session's
+# connection with parameters: building and coercing a statement on every request cost more
+# than running it.
+_CARD = (Attendee.name, Attendee.company, Attendee.title, Attendee.interests, Attendee.offers,
+         Attendee.asks, Attendee.email, Attendee.links, Attendee.phone,
+         Attendee.consent_share_contact)
+_statements: dict[str, dict[str, Any]] = {}
+
+
+def _sql() -> dict[str, Any]:
+    """The prepared statements of the scan path for the current database."""
+    dialect = db.session.get_bind().dialect.name
+    built = _statements.get(dialect)
+    if built is not None:
+        return built
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    c = Connection.__table__.c
+    upsert = insert(Connection).values(
+        event_id=bindparam("event_id"), a_id=bindparam("a_id"), b_id=bindparam("b_id"),
+        first_met_at=bindparam("at"), last_met_at=bindparam("at"), scan_count=0,
+        a_scan_count=0, b_scan_count=0, is_mutual=False, a_note="", b_note="",
+        a_tags=[], b_tags=[])
+    scan = insert(Scan).values(
+        event_id=bindparam("event_id"), scanner_id=bindparam("scanner_id"),
+        scanned_id=bindparam("scanned_id"), scanned_at=bindparam("scanned_at"),
+        recorded_at=bindparam("recorded_at"), note=bindparam("note"), tags=bindparam("tags"),
+        client_id=bindparam("client_id"), source=bindparam("source"),
+        is_counted=bindparam("is_counted"))
+    previous = select(func.max(Scan.scanned_at)).where(
+        Scan.scanner_id == bindparam("scanner_id"), Scan.scanned_id == bindparam("scanned_id"),
+        Scan.is_counted.is_(True)).scalar_subquery()
+    built = {
+        "scanner": select(Attendee.id, Attendee.event_id).where(
+            Attendee.access_token_hash == bindparam("hash"), Attendee.erased_at.is_(None)),
+        "owner": select(Badge.attendee_id, Badge.revoked_at, Attendee.event_id,
+                        Attendee.erased_at, *_CARD)
+        .join(Attendee, Attendee.id == Badge.attendee_id)
+        .where(Badge.token == bindparam("token")),
+        # the no-op update takes the row lock (PostgreSQL) and returns the current state
+        "upsert": upsert.on_conflict_do_update(index_elements=["a_id", "b_id"],
+                                               set_={"a_id": upsert.excluded.a_id})
+        .returning(c.id, c.scan_count, c.a_scan_count, c.b_scan_count, c.first_met_at,
+                   c.last_met_at, c.a_note, c.b_note, c.a_tags, c.b_tags,
+                   # the scanner's last counted scan of this person, for the repeat window
+                   type_coerce(previous, UTCDateTime()).label("previous")),
+        "scan": scan.on_conflict_do_nothing(index_elements=["scanner_id", "client_id"])
+        .returning(Scan.id),
+        "update": update(Connection).where(Connection.id == bindparam("conn_id")).values(
+            scan_count=bindparam("scan_count"), a_scan_count=bindparam("a_count"),
+            b_scan_count=bindparam("b_count"), first_met_at=bindparam("first"),
+            last_met_at=bindparam("last"), is_mutual=bindparam("mutual"),
+            a_note=bindparam("a_note_new"), b_note=bindparam("b_note_new"),
+            a_tags=bindparam("a_tags_new"), b_tags=bindparam("b_tags_new")),
+    }
+    _statements[dialect] = built
+    return built
 
 
 def check_scan_input(note: str | None, tags: list[str] | tuple[str, ...] | None,
@@ -147,11 +233,8 @@ def badge_owner(event_id: int, token: str) -> BadgeOwner:
     """
     if not isinstance(token, str) or not token or len(token) > 200:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
-    row = db.session.execute(
-        select(Badge.attendee_id, Badge.revoked_at, Attendee.event_id, Attendee.erased_at)
-        .join(Attendee, Attendee.id == Badge.attendee_id)
-        .where(Badge.token == token_from_text(token))
-    ).first()
+    row = db.session.connection().execute(
+        _sql()["owner"], {"token": token_from_text(token)}).first()
     if row is None or row.erased_at is not None:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
     if row.event_id != event_id:
@@ -159,7 +242,8 @@ def badge_owner(event_id: int, token: str) -> BadgeOwner:
     if row.revoked_at is not None:
         raise Conflict(_("This badge was revoked; its owner has a new one."),
                        code="badge_revoked")
-    return BadgeOwner(row.attendee_id, row.event_id)
+    card = {"id": row.attendee_id, **{col.key: getattr(row, col.key) for col in _CARD}}
+    return BadgeOwner(row.attendee_id, row.event_id, card)
 
 
 def token_from_text(text: str) -> str:
@@ -188,12 +272,16 @@ def scan_badge(scanner_id: int, event_id: int, token: str, *, note: str | None =
     or Invalid (self-scan, bad fields).
     """
     note, clean_tags = check_scan_input(note, tags, client_id, scanned_at)
-    owner = badge_owner(event_id, token)
-    if owner.attendee_id == scanner_id:
-        raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
+    # One transaction for the lookup and the writes: fewer round trips on the hottest path.
     with write_transaction():
-        return _record(event_id, scanner_id, owner.attendee_id, note, clean_tags, scanned_at,
-                       client_id, source)
+        owner = badge_owner(event_id, token)
+        if owner.attendee_id == scanner_id:
+            raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
+        result = _record(event_id, scanner_id, owner.attendee_id, note, clean_tags, scanned_at,
+                         client_id, source)
+    if result.connection is not None:
+        result.connection["other"] = owner.card
+    return result
 
 
 def record_scan(scanner_id: int, scanned_id: int, *, note: str | None = "",
@@ -223,76 +311,57 @@ def record_scan(scanner_id: int, scanned_id: int, *, note: str | None = "",
 def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: list[str],
             scanned_at: datetime | None, client_id: str | None, source: str) -> ScanResult:
     """Store one scan and fold it into the pair's connection (inside a write transaction)."""
-    s = db.session
+    sql = _sql()
+    conn_db = db.session.connection()
     now = utcnow()
     at = scanned_at or now
     a_id, b_id = sorted((scanner_id, scanned_id))
     side = "a" if scanner_id == a_id else "b"
 
-    if client_id is not None:
-        replay = _replayed(scanner_id, scanned_id, client_id)
-        if replay is not None:
-            return replay
-
-    # Upsert the pair's connection: creates it, or (PostgreSQL) locks the existing row until
-    # the commit, so same-pair scans are applied one after the other.
-    c = Connection.__table__.c
-    conn = s.execute(
-        _insert(Connection).values(
-            event_id=event_id, a_id=a_id, b_id=b_id, first_met_at=at, last_met_at=at,
-            scan_count=0, a_scan_count=0, b_scan_count=0, is_mutual=False, a_note="",
-            b_note="", a_tags=[], b_tags=[],
-        ).on_conflict_do_update(index_elements=["a_id", "b_id"], set_={"a_id": a_id})
-        .returning(c.id, c.a_scan_count, c.b_scan_count, c.first_met_at, c.last_met_at,
-                   getattr(c, f"{side}_note"), getattr(c, f"{side}_tags"))
-    ).one()
-
-    previous = s.scalar(
-        select(func.max(Scan.scanned_at)).where(
-            Scan.scanner_id == scanner_id, Scan.scanned_id == scanned_id,
-            Scan.is_counted.is_(True))
-    )
-    is_counted = previous is None or abs(at - previous) >= REPEAT_WINDOW
-
-    stmt = _insert(Scan).values(
-        event_id=event_id, scanner_id=scanner_id, scanned_id=scanned_id, scanned_at=at,
-        recorded_at=now, note=note, tags=tags, client_id=client_id, source=source,
-        is_counted=is_counted)
-    if client_id is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["scanner_id", "client_id"])
-    scan_id = s.execute(stmt.returning(Scan.id)).scalar()
+    # Upsert the pair's connection first: it creates the row, or (PostgreSQL) locks it until
+    # the commit, so that same-pair scans are applied one after the other.
+    conn = conn_db.execute(sql["upsert"], {
+        "event_id": event_id, "a_id": a_id, "b_id": b_id, "at": at,
+        "scanner_id": scanner_id, "scanned_id": scanned_id}).one()
+    is_counted = conn.previous is None or abs(at - conn.previous) >= REPEAT_WINDOW
+    scan_id = conn_db.execute(sql["scan"], {
+        "event_id": event_id, "scanner_id": scanner_id, "scanned_id": scanned_id,
+        "scanned_at": at, "recorded_at": now, "note": note, "tags": tags,
+        "client_id": client_id, "source": source, "is_counted": is_counted}).scalar()
     if scan_id is None:
-        # A concurrent replay of the same client_id won the race (PostgreSQL).
+        # This client_id was recorded before (a replay): nothing changes.
         replay = _replayed(scanner_id, scanned_id, client_id or "")
         assert replay is not None
         return replay
 
     counts = {"a": conn.a_scan_count, "b": conn.b_scan_count}
-    mine = counts[side]
     if is_counted:
-        counts[side] = mine + 1
-    elif mine == 0:
+        counts[side] += 1
+    elif counts[side] == 0:
         counts[side] = 1
-    values: dict[str, Any] = {
-        f"{side}_scan_count": counts[side],
-        "first_met_at": min(conn.first_met_at, at),
-        "last_met_at": max(conn.last_met_at, at),
-        "is_mutual": counts["a"] > 0 and counts["b"] > 0,
+    notes = {"a": conn.a_note or "", "b": conn.b_note or ""}
+    if note and note not in notes[side]:
+        notes[side] = f"{notes[side]}\n{note}".strip()
+    all_tags = {"a": list(conn.a_tags or []), "b": list(conn.b_tags or [])}
+    all_tags[side] += [t for t in tags if t not in all_tags[side]]
+    state = {
+        "conn_id": conn.id, "scan_count": conn.scan_count + (1 if is_counted else 0),
+        "a_count": counts["a"], "b_count": counts["b"],
+        "first": min(conn.first_met_at, at), "last": max(conn.last_met_at, at),
+        "mutual": counts["a"] > 0 and counts["b"] > 0,
+        "a_note_new": notes["a"], "b_note_new": notes["b"],
+        "a_tags_new": all_tags["a"], "b_tags_new": all_tags["b"],
     }
-    if is_counted:
-        values["scan_count"] = Connection.scan_count + 1
-    old_note = conn[5] or ""
-    if note and note not in old_note:
-        values[f"{side}_note"] = f"{old_note}\n{note}".strip()
-    if tags:
-        merged = list(conn[6] or [])
-        new = [t for t in tags if t not in merged]
-        if new:
-            values[f"{side}_tags"] = merged + new
-    s.execute(update(Connection).where(Connection.id == conn.id).values(**values)
-              .execution_options(synchronize_session=False))
+    conn_db.execute(sql["update"], state)
+    other = "b" if side == "a" else "a"
+    view = {
+        "id": conn.id, "first_met_at": state["first"], "last_met_at": state["last"],
+        "scan_count": state["scan_count"], "is_mutual": state["mutual"],
+        "i_scanned": True, "note": notes[side], "tags": all_tags[side],
+        "they_scanned": counts[other] > 0,
+    }
     return ScanResult(scan_id=scan_id, connection_id=conn.id, scanned_id=scanned_id,
-                      is_new=True, is_counted=is_counted)
+                      is_new=True, is_counted=is_counted, connection=view)
 
 
 def _replayed(scanner_id: int, scanned_id: int, client_id: str) -> ScanResult | None:

@@ -3,7 +3,8 @@
  * Uses the browser's BarcodeDetector when it reads QR codes (Android Chrome, macOS Chrome),
  * otherwise the vendored ponyfill (static/vendor/barcode-detector + zxing-wasm): no CDN.
  *
- *   const camera = await EventnetCamera.start(videoElement, onCode, {wasmUrl});
+ *   const detector = EventnetCamera.makeQrDetector(wasmUrl);   // early: loads the decoder
+ *   const camera = await EventnetCamera.start(videoElement, onCode, {detector});
  *   camera.stop();
  *
  * onCode(text) is called once per code; the same code is ignored for `repeatMs` (default
@@ -23,7 +24,8 @@
       } catch (_) { /* fall through to the ponyfill */ }
     }
     if (!window.BarcodeDetectionAPI) throw new Error("no QR decoder available");
-    window.BarcodeDetectionAPI.prepareZXingModule({
+    // Load the decoder now, while the network is there: scanning must keep working offline.
+    await window.BarcodeDetectionAPI.prepareZXingModule({
       overrides: {
         // Never let zxing-wasm fetch its .wasm from a CDN: venues are often offline.
         locateFile: (path, prefix) => (path.endsWith(".wasm") ? wasmUrl : prefix + path),
@@ -45,7 +47,7 @@
     video.setAttribute("playsinline", "");
     video.muted = true;
     await video.play();
-    const detector = await makeQrDetector(opts.wasmUrl);
+    const detector = await (opts.detector || makeQrDetector(opts.wasmUrl));
     let running = true;
     let lastText = null;
     let lastAt = 0;

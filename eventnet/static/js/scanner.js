@@ -105,14 +105,19 @@
   }
 
   // --- sending ---------------------------------------------------------------------------
+  // Venue Wi-Fi can leave a request hanging: give up after a while (the scan stays queued).
+  const TIMEOUT_MS = 8000;
   function api(method, url, body) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
     return fetch(url, {
       method,
       headers: { "Content-Type": "application/json", Authorization: "Bearer " + cfg.token },
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "omit",
       cache: "no-store",
-    });
+      signal: abort.signal,
+    }).finally(() => clearTimeout(timer));
   }
 
   // Resolves to "done" (answered for good), "later" (offline, rate limited, server error).
@@ -202,12 +207,18 @@
   setInterval(sync, 10000);
   showQueue().then(sync);
 
-  setStatus(T.starting);
-  window.EventnetCamera.start($("camera"), onCode, { wasmUrl: cfg.wasm })
-    .then(() => { setStatus(T.ready); root.dataset.camera = "on"; })
-    .catch((err) => {
-      setStatus(T.noCamera + " (" + err.message + ")");
-      $("manual-form").hidden = false;
-      root.dataset.camera = "off";
-    });
+  // The decoder loads with the page (while online); the camera starts on a tap.
+  const detector = window.EventnetCamera.makeQrDetector(cfg.wasm);
+  detector.then(() => { root.dataset.decoder = "ready"; }, () => { root.dataset.decoder = "none"; });
+  $("camera-start").addEventListener("click", () => {
+    $("camera-start").hidden = true;
+    setStatus(T.starting);
+    window.EventnetCamera.start($("camera"), onCode, { detector })
+      .then(() => { setStatus(T.ready); root.dataset.camera = "on"; })
+      .catch((err) => {
+        setStatus(T.noCamera + " (" + err.message + ")");
+        $("manual-form").hidden = false;
+        root.dataset.camera = "off";
+      });
+  });
 })();

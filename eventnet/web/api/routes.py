@@ -90,8 +90,9 @@ def create_scan() -> Any:
     payload = {
         "scan": {"id": result.scan_id, "client_id": client_id, "is_new": result.is_new,
                  "is_counted": result.is_counted},
-        "connection": connection_service.connection_for(scanner.attendee_id,
-                                                        result.connection_id),
+        "connection": connection_service.connection_json(result.connection)
+        if result.connection is not None
+        else connection_service.connection_for(scanner.attendee_id, result.connection_id),
     }
     response = jsonify(payload)
     response.status_code = 201 if result.is_new else 200
