@@ -256,8 +256,9 @@ def queue_followups(event_id: int, *, dry_run: bool = False,
                 } for s in followup.introductions]
             session.add_all(messages)
             if intros:
-                session.execute(_insert(Introduction).values(intros).on_conflict_do_nothing(
-                    index_elements=["event_id", "requester_id", "recipient_id"]))
+                # executemany: one compiled statement whatever the batch's size
+                session.execute(_insert(Introduction).on_conflict_do_nothing(
+                    index_elements=["event_id", "requester_id", "recipient_id"]), intros)
             session.flush()
             new_ids = [int(m.id) for m in messages]
         result.queued += len(new_ids)

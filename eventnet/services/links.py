@@ -8,9 +8,11 @@ attendee's behalf.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
+from itsdangerous import URLSafeTimedSerializer
 
 from eventnet.services import tokens
 
@@ -30,9 +32,18 @@ PATHS = {INTRO_REQUEST: "/i/{}", INTRO_ANSWER: "/i/answer/{}", UNSUBSCRIBE: "/u/
          VCARD: "/v/{}.vcf"}
 
 
+@lru_cache(maxsize=64)
+def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
+    # The same secret and salt as tokens.sign(): its tokens pass tokens.unsign(). Cached
+    # because a follow-up email signs a dozen links and the key derivation is per instance.
+    return URLSafeTimedSerializer(secret, salt=f"eventnet:{purpose}")
+
+
 def url(purpose: str, payload: dict[str, Any], *, preview: bool = False) -> str:
     """The absolute URL of a signed link for ``purpose``."""
-    token = tokens.sign(f"{purpose}-preview" if preview else purpose, payload)
+    signer = _serializer(current_app.config["SECRET_KEY"],
+                         f"{purpose}-preview" if preview else purpose)
+    token = str(signer.dumps(payload))
     return current_app.config["EVENTNET_BASE_URL"] + PATHS[purpose].format(token)
 
 
