@@ -39,8 +39,12 @@ def test_compiled_catalogue_matches_the_po_file():
     from babel.messages.mofile import read_mo
 
     po_path = ROOT / "eventnet/translations/fr/LC_MESSAGES/messages.po"
+    def key(value):  # plural entries come back as lists from read_mo
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
     with po_path.open("rb") as fh:
-        po = {m.id: m.string for m in read_po(fh) if m.id and m.string and not m.fuzzy}
+        po = {key(m.id): key(m.string) for m in read_po(fh)
+              if m.id and m.string and not m.fuzzy}
     with po_path.with_suffix(".mo").open("rb") as fh:
-        mo = {m.id: m.string for m in read_mo(fh) if m.id}
+        mo = {key(m.id): key(m.string) for m in read_mo(fh) if m.id}
     assert mo == po, "run `make translations` and commit the compiled .mo"
