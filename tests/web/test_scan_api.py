@@ -11,8 +11,10 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
+from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.models import Connection, Scan, utcnow
+from eventnet.models import Connection, Membership, Scan, utcnow
+from eventnet.models.organizer import ROLE_STAFF
 from eventnet.services.attendees import access_token, reissue_badge
 from eventnet.services.organizers import issue_api_token
 
@@ -183,3 +185,11 @@ def test_stats_for_the_organizer_token_only(client, contract, make_organizer, ma
         contract.check(response, "/events/{slug}/stats", "get")
     missing = client.get("/api/v1/events/nope/stats", headers={"Authorization": f"Bearer {token}"})
     assert missing.status_code == 404
+    staff = make_organizer()
+    with write_transaction() as session:
+        session.add(Membership(community_id=event.community_id, organizer_id=staff.id,
+                               role=ROLE_STAFF))
+    staff_token = issue_api_token(staff.id)
+    response = client.get(f"/api/v1/events/{event.slug}/stats",
+                          headers={"Authorization": f"Bearer {staff_token}"})
+    assert response.status_code == 404  # door staff only check people in

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from eventnet.extensions import db, limiter
 from eventnet.models import Attendee
+from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services import connections as connection_service
 from eventnet.services import scans as scan_service
 from eventnet.services.errors import EventnetError, NotFound, Unauthorized
@@ -158,6 +159,7 @@ def stats(slug: str) -> Any:
         event = get_event(slug)
     except NotFound:
         event = None
-    if event is None or role_in(organizer, event.community_id) is None:
+    # Door staff only check people in; event figures are for the community's organizers.
+    if event is None or role_in(organizer, event.community_id) != ROLE_ORGANIZER:
         raise NotFound(_("No such event."), code="unknown_event")
     return jsonify(event_counts(event))
