@@ -255,3 +255,27 @@ def test_import_is_all_or_nothing_and_idempotent(make_event, make_attendee):
     assert naive.scanned_at.isoformat() == "2026-01-10T09:00:00+00:00"
     with pytest.raises(Invalid):
         scan_import.plan_scan_import(event, _csv("who,whom", "a,b"))
+
+
+def test_cli_import_reports_rejected_rows_and_imports_once(runner, tmp_path, make_event,
+                                                           make_attendee):
+    event = make_event()
+    make_attendee(event, email="ann@example.org")
+    make_attendee(event, email="bob@example.org")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv("scanner_email,scanned_email,scanned_at,note",
+                         "ann@example.org,bob@example.org,2026-01-10T10:00:00Z,hi",
+                         "ann@example.org,zed@example.org,2026-01-10T10:00:00Z,"))
+    result = runner.invoke(args=["scans", "import", event.slug, str(bad)])
+    assert result.exit_code == 1 and "line 3" in result.output
+    assert "zed@example.org" in result.output and "nothing was imported" in result.output
+    assert _count(Scan) == 0
+    good = tmp_path / "good.csv"
+    good.write_bytes(_csv("scanner_email,scanned_email,scanned_at,note",
+                          "ann@example.org,bob@example.org,2026-01-10T10:00:00Z,hi"))
+    first = runner.invoke(args=["scans", "import", event.slug, str(good)])
+    assert first.exit_code == 0 and "1 scan(s) recorded" in first.output
+    again = runner.invoke(args=["scans", "import", event.slug, str(good)])
+    assert "0 scan(s) recorded, 1 already imported" in again.output and _count(Scan) == 1
+    missing = runner.invoke(args=["scans", "import", "no-such-event", str(good)])
+    assert missing.exit_code == 1 and "Error:" in missing.output
