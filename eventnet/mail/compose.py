@@ -85,13 +85,11 @@ def datetime_formatter(language: str, tz: str) -> Callable[[datetime], str]:
     """
     locale = Locale.parse(language if language in LANGUAGES else "en")
     zone = ZoneInfo(tz)
-    joined = dates.get_datetime_format("medium", locale=locale)
     date_pattern = dates.parse_pattern(dates.get_date_format("medium", locale=locale))
-    time_pattern = dates.parse_pattern(dates.get_time_format("medium", locale=locale))
+    time_pattern = dates.parse_pattern(dates.get_time_format("short", locale=locale))
 
     def format_medium(value: datetime) -> str:
         local = value.astimezone(zone)
-        return str(joined).replace("{1}", date_pattern.apply(local, locale)).replace(
-            "{0}", time_pattern.apply(local, locale))
+        return f"{date_pattern.apply(local, locale)}, {time_pattern.apply(local, locale)}"
 
     return format_medium

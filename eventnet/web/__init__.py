@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime, format_time
 from flask import Flask, g, jsonify, render_template, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -17,10 +18,21 @@ from eventnet.services.errors import EventnetError
 
 
 def local_time(value: datetime | None, tz: str = "UTC", fmt: str = "medium") -> str:
-    """Format an aware datetime in an event's time zone and the user's language."""
+    """Format an aware datetime in an event's time zone and the user's language.
+
+    ``fmt`` is ``full``, ``medium`` or ``short`` (a date of that length and the time to the
+    minute) or a CLDR pattern such as ``HH:mm``.
+    """
     if value is None:
         return ""
-    return format_datetime(value.astimezone(ZoneInfo(tz)).replace(tzinfo=None), fmt)
+    zone = ZoneInfo(tz)
+    local = value.astimezone(zone)
+    locale = get_locale() or "en"
+    if fmt not in ("full", "medium", "short"):
+        return format_datetime(local, fmt, tzinfo=zone, locale=locale)
+    date = format_date(local, fmt, locale=locale)
+    time = format_time(local, "short", tzinfo=zone, locale=locale)
+    return f"{date}, {time}" if fmt != "full" else f"{date} · {time}"
 
 
 def wants_json() -> bool:
