@@ -62,6 +62,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from eventnet.web.limits import storage_uri
+
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config["RATELIMIT_STORAGE_URI"])
     limiter.init_app(app)
 
     from eventnet import models  # noqa: F401  (register the tables)
