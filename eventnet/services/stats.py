@@ -17,13 +17,13 @@ from sqlalchemy.orm import aliased
 from eventnet.extensions import db
 from eventnet.matching.text import normalise
 from eventnet.models import Attendee, CheckIn, Connection, Event, OutboundEmail, Scan, utcnow
-from eventnet.models.outbox import FAILED, QUEUED, SENDING, SENT
+from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
 
 BUCKET = timedelta(minutes=10)
 #: a timeline longer than this (offline replays from days ago) keeps its latest buckets
 MAX_BUCKETS = 6 * 24 * 3
 TOP_INTERESTS = 12
-FOLLOWUP_STATES = (QUEUED, SENDING, SENT, FAILED)
+FOLLOWUP_STATES = (QUEUED, SENDING, SENT, FAILED, UNCONFIRMED, CANCELLED)
 
 
 def _dialect() -> str:
