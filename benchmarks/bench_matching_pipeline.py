@@ -6,8 +6,7 @@ then in a fresh instance (its own folder and SQLite database) run
     eventnet db upgrade
     eventnet organizers create ... --password-stdin
     eventnet events create ...
-    eventnet attendees import SLUG attendees.csv
-    eventnet shell                     (records the consents a registration form asks for)
+    eventnet attendees import SLUG attendees.csv --consent introductions --consent followup
     eventnet scans import SLUG scans.csv
     eventnet followups export SLUG --format json > export.json
 
@@ -31,17 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 LOGS = {"SFHH": "tij_SFHH.dat", "HT09": "tij_HT09.dat"}
 EVENTNET = str(Path(sys.executable).with_name("eventnet"))
-CONSENT_SNIPPET = """
-from sqlalchemy import update
-from eventnet.database import write_transaction
-from eventnet.models import Attendee, Event
-from eventnet.services.events import get_event
-with write_transaction() as session:
-    session.execute(update(Attendee).where(Attendee.event_id == get_event("{slug}").id)
-                    .values(consent_introductions=True, consent_followup=True))
-
-print("consented:", session.query(Attendee).filter_by(consent_introductions=True).count())
-"""
 
 
 def run(cmd: list[str], env: dict[str, str], *, stdin: str | None = None,
@@ -81,12 +69,11 @@ def pipeline(name: str, log: Path, k: int) -> str:
              stdin="benchmark password 123\n")
         step("event", [EVENTNET, "events", "create", slug, "--name", name,
                        "--organizer", "bench@example.org", "--timezone", "UTC"])
-        step("attendees import", [EVENTNET, "attendees", "import", slug,
-                                  str(work / "attendees.csv")])
         # These attendees never saw a registration form: record the consents a registration
-        # would have asked for (imports deliberately carry none), so they may be suggested.
-        step("consents", [EVENTNET, "shell"], stdin=CONSENT_SNIPPET.format(slug=slug),
-             check="consented: ")
+        # would have asked for (an import records none unless told), so they may be suggested.
+        step("attendees import", [EVENTNET, "attendees", "import", slug,
+                                  str(work / "attendees.csv"), "--consent", "introductions",
+                                  "--consent", "followup"])
         step("scans import", [EVENTNET, "scans", "import", slug, str(work / "scans.csv")])
         export = Path(tmp) / "export.json"
         with export.open("w") as out:

@@ -140,3 +140,38 @@ def test_console_script_lists_every_command(tmp_path):
                              env=env)
     assert upgrade.returncode == 0, upgrade.stderr
     assert (tmp_path / "eventnet.sqlite3").exists() and (tmp_path / "secret_key").exists()
+
+
+def test_import_records_consents_only_for_new_attendees(runner, make_event, make_attendee,
+                                                         tmp_path):
+    event = make_event()
+    make_attendee(event, email="withdrew@example.org", consent_introductions=False,
+                  consent_followup=False)
+    path = tmp_path / "people.csv"
+    path.write_text(CSV_HEADER + "Ada,ada@example.org,,,,,\n"
+                    + "Withdrew,withdrew@example.org,,,,,\n", encoding="utf-8")
+    result = invoke(runner, "attendees", "import", event.slug, str(path),
+                    "--consent", "introductions", "--consent", "followup")
+    assert result.exit_code == 0, result.output
+    ada = db.session.scalar(select(Attendee).where(Attendee.email == "ada@example.org"))
+    assert ada.consent_introductions and ada.consent_followup
+    assert not ada.consent_share_contact
+    kept = db.session.scalar(select(Attendee).where(Attendee.email == "withdrew@example.org"))
+    assert not kept.consent_introductions and not kept.consent_followup  # withdrawal stands
+    bad = runner.invoke(args=["attendees", "import", event.slug, str(path), "--consent", "all"])
+    assert bad.exit_code == 2
+
+
+def test_eventnet_csv_consent_columns(runner, make_event, tmp_path):
+    event = make_event()
+    path = tmp_path / "people.csv"
+    path.write_text("name,email,consent_introductions,consent_share_contact\n"
+                    "Ada,ada@example.org,yes,no\nGrace,grace@example.org,oui,1\n",
+                    encoding="utf-8")
+    assert invoke(runner, "attendees", "import", event.slug, str(path)).exit_code == 0
+    rows = dict(db.session.execute(select(Attendee.email, Attendee.consent_share_contact)).all())
+    assert rows == {"ada@example.org": False, "grace@example.org": True}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,email,consent_followup\nX,x@example.org,maybe\n", encoding="utf-8")
+    result = invoke(runner, "attendees", "import", event.slug, str(bad))
+    assert result.exit_code == 1 and "consent_followup must be yes or no" in result.output

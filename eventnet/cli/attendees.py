@@ -24,7 +24,10 @@ group = AppGroup("attendees", help="Import and export attendees.")
               type=click.Choice(["auto", *sorted(imports.PARSERS)]),
               help="The file's format; auto detects it from the header row.")
 @click.option("--dry-run", is_flag=True, help="Check the file and report, change nothing.")
-def import_(slug: str, file: Path, fmt: str, dry_run: bool) -> None:
+@click.option("--consent", "consents", multiple=True, type=click.Choice(imports.CONSENTS),
+              help="Record this consent for every attendee the import creates; only when "
+                   "your registration platform asked for it. Repeatable.")
+def import_(slug: str, file: Path, fmt: str, dry_run: bool, consents: tuple[str, ...]) -> None:
     """Import attendees from a CSV file: all rows or none, with a report of rejected rows."""
     event = get_event(slug)
     plan = imports.plan_import(event, file.read_bytes(), fmt)
@@ -40,7 +43,7 @@ def import_(slug: str, file: Path, fmt: str, dry_run: bool) -> None:
         click.echo(f"{file.name} ({plan.format}): {len(plan.rows)} attendee(s) would be "
                    f"imported, {len(plan.skipped)} skipped.")
         return
-    result = imports.apply_import(event.id, plan)
+    result = imports.apply_import(event.id, plan, frozenset(consents))
     click.echo(f"{file.name} ({plan.format}): {result.created} created, {result.updated} "
                f"updated, {result.unchanged} unchanged, {len(plan.skipped)} skipped, "
                f"{result.checked_in} checked in.")

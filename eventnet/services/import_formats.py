@@ -245,13 +245,20 @@ def _links(*values: str) -> list[str]:
 
 # --- eventnet ------------------------------------------------------------------------------
 
+_CONSENT_COLUMNS = ("consent_share_contact", "consent_introductions", "consent_followup")
+_YES = {"1", "y", "yes", "true", "x", "oui", "o", "vrai"}
+_NO = {"", "0", "n", "no", "false", "non", "faux"}
 _EVENTNET_COLUMNS = {"id", "name", "email", "company", "title", "bio", "interests", "offers",
                      "asks", "links", "phone", "badge_token", "badge_url", "magic_link",
-                     "access_token"}
+                     "access_token", *_CONSENT_COLUMNS}
 
 
 def parse_eventnet(rows: list[list[str]], event: Event) -> ImportPlan:
-    """eventnet's own CSV: name,email,company,title,interests,offers,asks (lists by ``;``)."""
+    """eventnet's own CSV: name,email,company,title,interests,offers,asks (lists by ``;``).
+
+    Optional columns ``consent_share_contact``, ``consent_introductions`` and
+    ``consent_followup`` (yes/no) carry consents collected by the organizer's own form.
+    """
     plan = ImportPlan(format="eventnet")
     header = rows[0]
     cols = _columns(header)
@@ -269,7 +276,16 @@ def parse_eventnet(rows: list[list[str]], event: Event) -> ImportPlan:
             links=split_list(row.get("links"), commas=False), phone=row.get("phone")[:50],
             answers=_answers(event, mapped, cells),
         )
-        _add(plan, line, profile, event, seen)
+        for column in _CONSENT_COLUMNS:
+            value = row.get(column).strip().lower()
+            if value not in _YES | _NO:
+                plan.errors.append(RowError(line, _(
+                    "%(column)s must be yes or no, not %(value)s", column=column,
+                    value=row.get(column))))
+                break
+            setattr(profile, column, value in _YES)
+        else:
+            _add(plan, line, profile, event, seen)
     return plan
 
 

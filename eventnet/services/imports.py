@@ -101,12 +101,23 @@ def _update(attendee: Attendee, row: ImportRow) -> bool:
     return changed
 
 
-def apply_import(event_id: int, plan: ImportPlan) -> ImportResult:
+CONSENTS = ("share_contact", "introductions", "followup")
+
+
+def apply_import(event_id: int, plan: ImportPlan,
+                 consents: frozenset[str] | set[str] = frozenset()) -> ImportResult:
     """Create or update every row of a valid plan in one transaction. Raises Invalid.
 
     Rows match existing attendees by platform id first, then by email, so importing the
-    same file twice changes nothing. Erased attendees are left alone.
+    same file twice changes nothing. Erased attendees are left alone. ``consents`` (names
+    from CONSENTS) are recorded for the attendees this import creates, when the organizer's
+    registration platform collected them; an import never changes the consents of someone
+    who is already registered, so a withdrawal always stands.
     """
+    unknown = set(consents) - set(CONSENTS)
+    if unknown:
+        raise Invalid(_("Unknown consent: %(names)s", names=", ".join(sorted(unknown))),
+                      code="unknown_consent")
     if not plan.is_valid:
         raise Invalid(_("The file has %(n)d rejected row(s); nothing was imported.",
                         n=len(plan.errors)), code="rejected_rows")
@@ -122,6 +133,8 @@ def apply_import(event_id: int, plan: ImportPlan) -> ImportResult:
         for row in plan.rows:
             attendee = _find(row, by_email, by_ref)
             if attendee is None:
+                for name in consents:
+                    setattr(row.profile, f"consent_{name}", True)
                 attendee = new_attendee(event, row.profile, source=source)
                 attendee.external_ref = row.external_ref
                 result.created += 1
