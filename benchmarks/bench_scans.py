@@ -274,6 +274,10 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
                         "database_is_locked": log_text.count("database is locked"),
                         "tracebacks": log_text.count("Traceback"),
                     }
+                    if "Traceback" in log_text:
+                        start = log_text.index("Traceback")
+                        print(f"[{backend}] server error:\n{log_text[start:start + 3000]}",
+                              file=sys.stderr)
                 result[label] = entry
             print(f"[{backend}] {label}: {json.dumps(entry)}", file=sys.stderr)
         return result
