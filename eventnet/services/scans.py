@@ -141,7 +141,7 @@ def _sql() -> dict[str, Any]:
     previous = select(func.max(Scan.scanned_at)).where(
         Scan.scanner_id == bindparam("scanner_id"), Scan.scanned_id == bindparam("scanned_id"),
         Scan.is_counted.is_(True)).scalar_subquery()
-    built = {
+    built: dict[str, Any] = {
         "scanner": select(Attendee.id, Attendee.event_id).where(
             Attendee.access_token_hash == bindparam("hash"), Attendee.erased_at.is_(None)),
         "owner": select(Badge.attendee_id, Badge.revoked_at, Attendee.event_id,
@@ -155,6 +155,9 @@ def _sql() -> dict[str, Any]:
                    c.last_met_at, c.a_note, c.b_note, c.a_tags, c.b_tags,
                    # the scanner's last counted scan of this person, for the repeat window
                    type_coerce(previous, UTCDateTime()).label("previous")),
+        "previous": select(func.max(Scan.scanned_at)).where(
+            Scan.scanner_id == bindparam("scanner_id"),
+            Scan.scanned_id == bindparam("scanned_id"), Scan.is_counted.is_(True)),
         "scan": scan.on_conflict_do_nothing(index_elements=["scanner_id", "client_id"])
         .returning(Scan.id),
         "update": update(Connection).where(Connection.id == bindparam("conn_id")).values(
@@ -323,7 +326,14 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
     conn = conn_db.execute(sql["upsert"], {
         "event_id": event_id, "a_id": a_id, "b_id": b_id, "at": at,
         "scanner_id": scanner_id, "scanned_id": scanned_id}).one()
-    is_counted = conn.previous is None or abs(at - conn.previous) >= REPEAT_WINDOW
+    previous = conn.previous
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The upsert may have waited for another transaction's lock on this pair; its
+        # subquery still sees the snapshot from before that wait. A new statement sees the
+        # scan the other transaction just committed. (SQLite writers never overlap.)
+        previous = conn_db.execute(sql["previous"], {"scanner_id": scanner_id,
+                                                     "scanned_id": scanned_id}).scalar()
+    is_counted = previous is None or abs(at - previous) >= REPEAT_WINDOW
     scan_id = conn_db.execute(sql["scan"], {
         "event_id": event_id, "scanner_id": scanner_id, "scanned_id": scanned_id,
         "scanned_at": at, "recorded_at": now, "note": note, "tags": tags,
