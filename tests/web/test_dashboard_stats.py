@@ -73,7 +73,8 @@ def test_overview_counts(app, make_event, make_attendee, base):
     assert o["scanners"] == 2  # a and b scanned; c was only scanned
     assert o["scans"] == 3
     assert (o["connections"], o["mutual"]) == (2, 1)
-    assert o["followups"] == {"queued": 0, "sending": 0, "sent": 0, "failed": 0, "total": 0}
+    assert o["followups"] == {"queued": 0, "sending": 0, "sent": 0, "failed": 0,
+                              "unconfirmed": 0, "cancelled": 0, "total": 0}
     assert (o["returning"], o["met_before"]) == (0, {"pairs": 0, "met_again": 0})
 
 
@@ -97,16 +98,18 @@ def test_followup_delivery_status(app, make_event, make_attendee):
     event = make_event()
     people = [make_attendee(event) for _ in range(4)]
     with write_transaction() as session:
-        for person, status, kind in zip(people + people[:1],
-                                        ["sent", "sent", "failed", "queued", "sent"],
-                                        ["followup"] * 4 + ["confirmation"], strict=True):
+        for person, status, kind in zip(people + people[:2],
+                                        ["sent", "sent", "failed", "queued", "cancelled",
+                                         "sent"],
+                                        ["followup"] * 5 + ["confirmation"], strict=True):
             session.add(OutboundEmail(
                 event_id=event.id, attendee_id=person.id, kind=kind, to_address=person.email,
                 from_address="events@eventnet.test", subject="s", body_text="t", status=status,
-                dedupe_key=f"{kind}:{event.id}:{person.id}"))
+                dedupe_key=f"{kind}:{event.id}:{person.id}:{status}"))
 
     assert stats.followup_status(event.id) == {"queued": 1, "sending": 0, "sent": 2,
-                                               "failed": 1, "total": 4}
+                                               "failed": 1, "unconfirmed": 0, "cancelled": 1,
+                                               "total": 5}
 
 
 def test_returning_attendees_and_pairs_who_met_before(app, make_event, make_attendee,
