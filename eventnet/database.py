@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from eventnet.extensions import db
@@ -112,3 +113,9 @@ def write_transaction() -> Iterator[Any]:
             raise
         finally:
             _write_intent.reset(token)
+
+
+def conflict_insert(model: Any, dialect: str | None = None) -> Any:
+    """An INSERT for ``model`` that supports ON CONFLICT DO NOTHING/UPDATE on this backend."""
+    name = dialect or db.session.get_bind().dialect.name
+    return postgresql.insert(model) if name == "postgresql" else sqlite.insert(model)

@@ -7,9 +7,8 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from eventnet.database import write_transaction
+from eventnet.database import conflict_insert, write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, CheckIn, Event, utcnow
 from eventnet.services.attendees import Profile, new_attendee
@@ -41,11 +40,9 @@ def check_in(attendee_id: int, *, by_organizer_id: int | None = None,
         if attendee is None or attendee.erased_at is not None or (
                 event_id is not None and attendee.event_id != event_id):
             raise NotFound(_("Not registered for this event."), code="not_registered")
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = at or utcnow()
         inserted = session.execute(
-            insert(CheckIn).values(event_id=attendee.event_id, attendee_id=attendee.id,
+            conflict_insert(CheckIn).values(event_id=attendee.event_id, attendee_id=attendee.id,
                                    checked_in_at=now, by_organizer_id=by_organizer_id,
                                    method=method)
             .on_conflict_do_nothing(index_elements=["attendee_id"])

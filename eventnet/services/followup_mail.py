@@ -15,10 +15,9 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, union
-from sqlalchemy.dialects import postgresql, sqlite
 
 from eventnet.config import LANGUAGES
-from eventnet.database import write_transaction
+from eventnet.database import conflict_insert, write_transaction
 from eventnet.extensions import db
 from eventnet.mail.compose import Rendered, datetime_formatter, render_email, sender
 from eventnet.mail.worker import DeliveryThread, dispatch
@@ -158,11 +157,6 @@ def render_followup(event: Event, me: Any, followup: FollowUp, rows: dict[int, A
     return rendered, list_headers(me, language, preview=preview)
 
 
-def _insert(model: type) -> Any:
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model))
-
-
 def _lock_event(event_id: int) -> Event:
     query = select(Event).where(Event.id == event_id)
     if db.session.get_bind().dialect.name == "postgresql":
@@ -257,7 +251,7 @@ def queue_followups(event_id: int, *, dry_run: bool = False,
             session.add_all(messages)
             if intros:
                 # executemany: one compiled statement whatever the batch's size
-                session.execute(_insert(Introduction).on_conflict_do_nothing(
+                session.execute(conflict_insert(Introduction).on_conflict_do_nothing(
                     index_elements=["event_id", "requester_id", "recipient_id"]), intros)
             session.flush()
             new_ids = [int(m.id) for m in messages]

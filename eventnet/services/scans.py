@@ -19,9 +19,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select, type_coerce, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from eventnet.database import write_transaction
+from eventnet.database import conflict_insert, write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, Connection, Scan, utcnow
 from eventnet.models._types import UTCDateTime
@@ -105,11 +104,6 @@ def forget_cached_tokens() -> None:
     _token_cache.clear()
 
 
-def _insert(model: type) -> Any:
-    dialect = db.session.get_bind().dialect.name
-    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
-
-
 # The scan path's statements are built once per dialect and executed on the session's
 # connection with parameters: building and coercing a statement on every request cost more
 # than running it.
@@ -125,7 +119,9 @@ def _sql() -> dict[str, Any]:
     built = _statements.get(dialect)
     if built is not None:
         return built
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    def insert(model: Any) -> Any:
+        return conflict_insert(model, dialect)
+
     c = Connection.__table__.c
     upsert = insert(Connection).values(
         event_id=bindparam("event_id"), a_id=bindparam("a_id"), b_id=bindparam("b_id"),
