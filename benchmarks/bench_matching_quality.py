@@ -4,7 +4,13 @@ For each SocioPatterns log in ../shared/datasets: turn day 1 into badge scans wi
 contacts_to_scans.py, run the matching engine on them, export the follow-ups and score the
 introductions against who really met for the first time on a later day (eval_introductions.py).
 
-    .venv/bin/python benchmarks/bench_matching_quality.py [--keep DIR] [LOG ...]
+    .venv/bin/python benchmarks/bench_matching_quality.py [--keep DIR] [--seed N]
+                                                          [--min-minutes M] [--bootstrap] [LOG ...]
+
+--seed and --min-minutes are passed to contacts_to_scans.py: the seed decides who scanned whom
+and when (not who met), --min-minutes how long a pair must have talked to count as met (and so
+both the day-1 graph and the truth); varying them checks that a result is not an artefact of
+one workload.
 """
 
 from __future__ import annotations
@@ -58,11 +64,13 @@ def load_workload(workdir: Path) -> tuple[list[Person], list[Encounter]]:
     return people, encounters
 
 
-def run(name: str, log: Path, workdir: Path, seed: int = 7) -> dict[str, object]:
+def run(name: str, log: Path, workdir: Path, seed: int = 7,
+        min_minutes: float = 3.0) -> dict[str, object]:
     """Build the workload, run the engine, evaluate; return eval's summary line."""
     tools = SHARED / "tools"
     subprocess.run([sys.executable, str(tools / "contacts_to_scans.py"), str(log),
-                    "--out", str(workdir), "--seed", str(seed)], check=True, capture_output=True)
+                    "--out", str(workdir), "--seed", str(seed),
+                    "--min-minutes", str(min_minutes)], check=True, capture_output=True)
     people, encounters = load_workload(workdir)
     followups = build_followups(name, people, encounters, settings=Settings())
     export = export_json({"name": name}, followups, people)
@@ -130,6 +138,9 @@ def main() -> None:
     parser.add_argument("--keep", help="write workloads and exports under this directory")
     parser.add_argument("--seed", type=int, default=7,
                         help="contacts_to_scans.py seed (who scanned whom, scan times)")
+    parser.add_argument("--min-minutes", type=float, default=3.0,
+                        help="contacts_to_scans.py threshold: minutes of contact that make a "
+                             "pair 'met' (day-1 scans and later truth alike)")
     parser.add_argument("--bootstrap", action="store_true",
                         help="also print a 95%% bootstrap interval of the ratio to the baseline")
     args = parser.parse_args()
@@ -138,7 +149,7 @@ def main() -> None:
         for name in args.logs:
             log = SHARED / "datasets" / "sociopatterns" / LOGS[name]
             print(f"== {name}")
-            s = run(name, log, base / name, args.seed)
+            s = run(name, log, base / name, args.seed, args.min_minutes)
             ratio = s.get("ratio_to_best_baseline")
             print(f"{name}: eventnet p@5 {s['eventnet_precision']:.4f} vs {s['best_baseline']} "
                   f"{s['best_baseline_precision']:.4f} -> ratio {ratio:.3f}" if ratio else name)
