@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, union
 
@@ -22,12 +22,13 @@ from eventnet.extensions import db
 from eventnet.mail.compose import Rendered, datetime_formatter, render_email, sender
 from eventnet.mail.worker import DeliveryThread, dispatch
 from eventnet.matching import FollowUp
+from eventnet.matching.reasons import describe
 from eventnet.models import Attendee, Event, Introduction, OutboundEmail, Scan, utcnow
 from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
-from eventnet.services import links, tokens
+from eventnet.services import links
 from eventnet.services.attendees import MAGIC_PURPOSE
 from eventnet.services.errors import Conflict, NotFound
-from eventnet.services.followups import build_for_event, reason_texts
+from eventnet.services.followups import build_for_event
 
 KIND = "followup"
 BATCH = 100
@@ -82,8 +83,8 @@ def my_page_url(event: Event, row: Any, *, preview: bool = False) -> str:
     from flask import current_app
 
     purpose = f"{MAGIC_PURPOSE}-preview" if preview else MAGIC_PURPOSE
-    token = tokens.sign(purpose, {"a": row.id, "v": row.secret_version,
-                                  "n": f"/e/{event.slug}/me"})
+    token = links.sign(purpose, {"a": row.id, "v": row.secret_version,
+                                 "n": f"/e/{event.slug}/me"})
     return f"{current_app.config['EVENTNET_BASE_URL']}/m/{token}"
 
 
@@ -99,49 +100,102 @@ def list_headers(row: Any, language: str, *, preview: bool = False) -> dict[str,
             "Content-Language": language}
 
 
+@dataclass(slots=True)
+class _Contact:
+    email: str
+    links: list[str]
+    phone: str
+
+
+@dataclass(slots=True)
+class _MetCard:
+    name: str
+    company: str | None
+    title: str | None
+    first_met_at: Any
+    last_met_at: Any
+    when: str
+    scan_count: int
+    is_mutual: bool
+    notes: list[str]
+    tags: list[str]
+    you_can_help: list[Any]
+    they_can_help: list[Any]
+    reasons: list[str]
+    contact: _Contact | None
+    vcard_url: str | None
+
+
+@dataclass(slots=True)
+class _IntroCard:
+    name: str
+    company: str | None
+    title: str | None
+    reasons: list[str]
+    introduce_url: str
+
+
+@dataclass(slots=True)
+class _ReconnectCard:
+    name: str
+    company: str
+    event_name: str
+    met_at: Any
+    when: str
+    times_met: int
+    notes: list[str]
+    email: str | None
+
+
+# The template context is made of slotted objects rather than dicts: Jinja's attribute
+# lookup tries getattr() first and only falls back to the key after an AttributeError,
+# which cost a few hundred exceptions per follow-up.
+
+
 def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
              *, preview: bool) -> dict[str, Any]:
     when = datetime_formatter(me.language, event.timezone or "UTC")
+    gettext = get_translations().gettext  # bound once: describe() calls it per reason
     met = []
     for entry in followup.met:
         other = rows.get(entry.attendee_id)
         if other is None:
             continue
-        contact = contact_of(other)
-        met.append({
-            "name": other.name, "company": other.company, "title": other.title,
-            "first_met_at": entry.first_met_at, "last_met_at": entry.last_met_at,
-            "when": when(entry.first_met_at), "scan_count": entry.scan_count,
-            "is_mutual": entry.is_mutual,
-            "notes": list(entry.my_notes), "tags": list(entry.tags),
-            "you_can_help": entry.you_can_help, "they_can_help": entry.they_can_help,
-            "reasons": reason_texts([r for r in entry.reasons if r.code not in HELP_CODES]),
-            "contact": contact,
-            "vcard_url": links.url(links.VCARD, {"a": me.id, "o": other.id}, preview=preview)
+        shared = contact_of(other)
+        contact = _Contact(**shared) if shared else None
+        met.append(_MetCard(
+            name=other.name, company=other.company, title=other.title,
+            first_met_at=entry.first_met_at, last_met_at=entry.last_met_at,
+            when=when(entry.first_met_at), scan_count=entry.scan_count,
+            is_mutual=entry.is_mutual, notes=list(entry.my_notes), tags=list(entry.tags),
+            you_can_help=entry.you_can_help, they_can_help=entry.they_can_help,
+            reasons=[describe(r, gettext) for r in entry.reasons if r.code not in HELP_CODES],
+            contact=contact,
+            vcard_url=links.url(links.VCARD, {"a": me.id, "o": other.id}, preview=preview)
             if contact else None,
-        })
+        ))
     intros = []
     for suggestion in followup.introductions:
         other = rows.get(suggestion.attendee_id)
         if other is None:
             continue
-        intros.append({
-            "name": other.name, "company": other.company, "title": other.title,
-            "reasons": reason_texts(suggestion.reasons),
-            "introduce_url": links.url(
+        intros.append(_IntroCard(
+            name=other.name, company=other.company, title=other.title,
+            reasons=[describe(r, gettext) for r in suggestion.reasons],
+            introduce_url=links.url(
                 links.INTRO_REQUEST, {"e": event.id, "r": me.id, "t": other.id},
                 preview=preview),
-        })
+        ))
     reconnect = []
-    for entry in followup.reconnect:
-        here = rows.get(entry.attendee_id) if entry.attendee_id is not None else None
-        reconnect.append({
-            "name": entry.name, "company": entry.company, "event_name": entry.event_name,
-            "met_at": entry.met_at, "when": when(entry.met_at), "times_met": entry.times_met,
-            "notes": list(entry.notes),
-            "email": (here.email if contact_of(here) else None) if here is not None
-            else entry.email,
-        })
+    for past in followup.reconnect:
+        here = rows.get(past.attendee_id) if past.attendee_id is not None else None
+        reconnect.append(_ReconnectCard(
+            name=past.name, company=past.company, event_name=past.event_name,
+            met_at=past.met_at, when=when(past.met_at), times_met=past.times_met,
+            notes=list(past.notes),
+            email=(here.email if contact_of(here) else None) if here is not None
+            else past.email,
+        ))
     return {"event": event, "attendee": me, "met": met, "intros": intros,
             "reconnect": reconnect, "my_page_url": my_page_url(event, me, preview=preview),
             "unsubscribe_url": unsubscribe_url(me, preview=preview)}
@@ -153,7 +207,7 @@ def render_followup(event: Event, me: Any, followup: FollowUp, rows: dict[int, A
     language = me.language if me.language in LANGUAGES else "en"
     with force_locale(language):
         context = _context(event, me, followup, rows, preview=preview)
-    rendered = render_email("followup", language, **context)
+        rendered = render_email("followup", language, **context)
     return rendered, list_headers(me, language, preview=preview)
 
 

@@ -140,3 +140,41 @@ def test_cli_send_dry_run_then_send(runner: Any, ev: Any, smtp: Any) -> None:
     again = runner.invoke(args=["followups", "send", ev.event.slug])
     assert "0 follow-up(s) queued, 4 already" in again.output
     assert len(smtp.messages) == 4
+
+
+def test_link_tokens_match_itsdangerous_and_are_accepted(app: Any, monkeypatch: Any) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from eventnet.services import links, tokens
+
+    monkeypatch.setattr(links.time, "time", lambda: 1_700_000_000.5)
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: 1_700_000_000.5)
+    reference = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="eventnet:vcard")
+    short = {"a": 12, "o": 345}
+    assert links.sign(links.VCARD, short) == reference.dumps(short)
+    long = {"n": "/e/" + "x" * 120 + "/me", "a": 1}  # compressible: the zlib form
+    assert links.sign(links.VCARD, long) == reference.dumps(long)
+    assert links.sign(links.VCARD, long).startswith(".")
+    monkeypatch.undo()
+    token = links.url(links.VCARD, short).rsplit("/", 1)[1].removesuffix(".vcf")
+    assert links.check(links.VCARD, token) == short
+    preview = links.url(links.VCARD, short, preview=True).rsplit("/", 1)[1][:-4]
+    with pytest.raises(tokens.InvalidLink):
+        links.check(links.VCARD, preview)
+
+
+def test_memoized_meeting_times_read_like_the_local_time_filter(app: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from flask_babel import force_locale
+
+    from eventnet.mail.compose import datetime_formatter
+    from eventnet.web import local_time
+
+    start = datetime(2026, 10, 25, 0, 0, 7, tzinfo=UTC)  # across the end of summer time
+    for language in ("en", "fr"):
+        when = datetime_formatter(language, "Europe/Paris")
+        with force_locale(language):
+            for minutes in range(0, 300, 7):
+                value = start + timedelta(minutes=minutes, seconds=minutes % 50)
+                assert when(value) == local_time(value, "Europe/Paris", "medium")
