@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
@@ -81,9 +82,9 @@ def _sqlite_writer_lock(path: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _writer_lock(session: Any) -> Any:
-    """The writer lock for the session's database: a real one for SQLite files only."""
-    url = session.get_bind().url
+def _writer_lock(engine: Engine) -> Any:
+    """The writer lock for the engine's database: a real one for SQLite files only."""
+    url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return nullcontext()
     return _sqlite_writer_lock(os.path.abspath(url.database))
@@ -103,7 +104,7 @@ def write_transaction() -> Iterator[Any]:
     if session.in_transaction():
         # End the read snapshot so the write transaction begins with the lock taken.
         session.commit()
-    with _writer_lock(session):
+    with _writer_lock(session.get_bind()):
         token = _write_intent.set(True)
         try:
             yield session
@@ -113,6 +114,80 @@ def write_transaction() -> Iterator[Any]:
             raise
         finally:
             _write_intent.reset(token)
+
+
+#: per process and SQLite engine, the one connection that raw writes use (see below)
+_writer_connections: weakref.WeakKeyDictionary[Engine, tuple[int, Any]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _writer_connection(engine: Engine) -> Any:
+    """This process's connection for raw writes to a SQLite file (call with the writer lock).
+
+    The writer lock already lets one write at a time through, so one connection loses
+    nothing, and it keeps its page cache: SQLite drops a connection's cache whenever another
+    connection wrote, so rotating through the pool re-read the same index pages on every scan.
+    """
+    entry = _writer_connections.get(engine)
+    if entry is None or entry[0] != os.getpid():  # never a connection inherited through fork
+        entry = _writer_connections[engine] = (os.getpid(), engine.raw_connection())
+    return entry[1]
+
+
+@contextmanager
+def raw_write_transaction() -> Iterator[Any]:
+    """Like ``write_transaction``, on a bare DB-API cursor instead of the ORM session.
+
+    For the one write that must be as cheap as a request can be (a badge scan): the same
+    writer lock and ``BEGIN IMMEDIATE`` on SQLite, one commit at the end, a rollback on
+    error. Statements run on the cursor it yields, with the driver's own parameter style.
+    Inside ``write_transaction`` it joins that transaction instead.
+    """
+    if _write_intent.get():
+        yield db.session.connection().connection.cursor()
+        return
+    engine = db.engine
+    sqlite_file = engine.dialect.name == "sqlite" and engine.url.database not in (
+        None, "", ":memory:")
+    with _writer_lock(engine):
+        connection = _writer_connection(engine) if sqlite_file else engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                if engine.dialect.name == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.close()
+        finally:
+            if not sqlite_file:
+                connection.close()  # back to the pool
+
+
+@contextmanager
+def raw_read() -> Iterator[Any]:
+    """A bare DB-API cursor on a pooled connection, for a lookup outside the ORM session.
+
+    Each statement reads committed data (SQLite autocommit; PostgreSQL's transaction is
+    rolled back when the connection goes back to the pool). Inside ``write_transaction`` it
+    reads within that transaction instead.
+    """
+    if _write_intent.get():
+        yield db.session.connection().connection.cursor()
+        return
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
 
 
 def conflict_insert(model: Any, dialect: str | None = None) -> Any:

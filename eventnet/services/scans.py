@@ -6,8 +6,8 @@ row is upserted first, which locks it on PostgreSQL (and SQLite serializes every
 BEGIN IMMEDIATE), so the repeat-window check and the counters see every earlier scan of the
 pair; a replayed ``client_id`` hits a unique constraint and is answered from the stored row.
 
-The path is kept lean on purpose (it is the hottest write of an event): Core statements that
-fetch only the columns they need, no ORM objects loaded.
+The path is kept lean on purpose (it is the hottest write of an event): statements built once
+per dialect, run on a bare DB-API cursor, fetching only the columns they need.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select, type_coerce, update
+from sqlalchemy.engine import Dialect
 
-from eventnet.database import conflict_insert, write_transaction
+from eventnet.database import conflict_insert, raw_read, raw_write_transaction, write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, Connection, Scan, utcnow
 from eventnet.models._types import UTCDateTime
@@ -88,13 +89,14 @@ def scanner_for_token(token: str) -> ScannerRef | None:
     now = time.monotonic()
     if cached is not None and cached[0] > now:
         return cached[1]
-    row = db.session.connection().execute(_sql()["scanner"], {"hash": digest}).first()
-    if row is None:
+    with raw_read() as cursor:
+        rows = _sql()["scanner"].run(cursor, {"hash": digest})
+    if not rows:
         _token_cache.pop(digest, None)
         return None
     if len(_token_cache) >= TOKEN_CACHE_SIZE:
         _token_cache.clear()
-    ref = ScannerRef(row.id, row.event_id)
+    ref = ScannerRef(*rows[0])
     _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, ref)
     return ref
 
@@ -104,23 +106,62 @@ def forget_cached_tokens() -> None:
     _token_cache.clear()
 
 
-# The scan path's statements are built once per dialect and executed on the session's
-# connection with parameters: building and coercing a statement on every request cost more
-# than running it.
+# The scan path's statements are built with SQLAlchemy once per dialect, compiled to the
+# driver's SQL, and run on a bare DB-API cursor with the columns' own type conversions: on the
+# hottest write of an event, the ORM session and the per-statement execution machinery cost
+# several times more than the database work itself.
 _CARD = (Attendee.name, Attendee.company, Attendee.title, Attendee.interests, Attendee.offers,
          Attendee.asks, Attendee.email, Attendee.links, Attendee.phone,
          Attendee.consent_share_contact)
-_statements: dict[str, dict[str, Any]] = {}
 
 
-def _sql() -> dict[str, Any]:
-    """The prepared statements of the scan path for the current database."""
-    dialect = db.session.get_bind().dialect.name
-    built = _statements.get(dialect)
+class _Statement:
+    """One statement compiled for one dialect, with its bind and result conversions."""
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.order = compiled.positiontup if compiled.positional else None
+        self.binds = {name: processor for name, bind in compiled.binds.items()
+                      if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))}
+        #: literal values of the statement (``scan_count=0``), converted once
+        self.defaults = {name: self.binds[name](bind.value) if name in self.binds else bind.value
+                         for name, bind in compiled.binds.items() if not bind.required}
+        processors = [col.type.dialect_impl(dialect).result_processor(dialect, None)
+                      for col in statement.exported_columns]
+        self.results = [(i, p) for i, p in enumerate(processors) if p is not None]
+        self.returns_rows = bool(processors)
+
+    def run(self, cursor: Any, params: dict[str, Any]) -> list[Any]:
+        """Execute with ``params``; the rows it returns, converted (none for a plain write)."""
+        values = dict(self.defaults)
+        for name, value in params.items():
+            processor = self.binds.get(name)
+            values[name] = processor(value) if processor is not None else value
+        cursor.execute(self.sql, [values[n] for n in self.order] if self.order else values)
+        if not self.returns_rows:
+            return []
+        rows = cursor.fetchall()
+        if self.results:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for i, processor in self.results:
+                    row[i] = processor(row[i])
+        return rows
+
+
+_statements: dict[str, dict[str, _Statement]] = {}
+
+
+def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
+    """The compiled statements of the scan path for the current database."""
+    dialect = dialect or db.engine.dialect
+    built = _statements.get(dialect.name)
     if built is not None:
         return built
+
     def insert(model: Any) -> Any:
-        return conflict_insert(model, dialect)
+        return conflict_insert(model, dialect.name)
 
     c = Connection.__table__.c
     upsert = insert(Connection).values(
@@ -137,7 +178,7 @@ def _sql() -> dict[str, Any]:
     previous = select(func.max(Scan.scanned_at)).where(
         Scan.scanner_id == bindparam("scanner_id"), Scan.scanned_id == bindparam("scanned_id"),
         Scan.is_counted.is_(True)).scalar_subquery()
-    built: dict[str, Any] = {
+    statements = {
         "scanner": select(Attendee.id, Attendee.event_id).where(
             Attendee.access_token_hash == bindparam("hash"), Attendee.erased_at.is_(None)),
         "owner": select(Badge.attendee_id, Badge.revoked_at, Attendee.event_id,
@@ -156,6 +197,11 @@ def _sql() -> dict[str, Any]:
             Scan.scanned_id == bindparam("scanned_id"), Scan.is_counted.is_(True)),
         "scan": scan.on_conflict_do_nothing(index_elements=["scanner_id", "client_id"])
         .returning(Scan.id),
+        "replayed": select(Scan.id, Scan.scanned_id, Scan.is_counted, Connection.id)
+        .outerjoin(Connection, and_(Connection.a_id == bindparam("a_id"),
+                                    Connection.b_id == bindparam("b_id")))
+        .where(Scan.scanner_id == bindparam("scanner_id"),
+               Scan.client_id == bindparam("client_id")),
         "update": update(Connection).where(Connection.id == bindparam("conn_id")).values(
             scan_count=bindparam("scan_count"), a_scan_count=bindparam("a_count"),
             b_scan_count=bindparam("b_count"), first_met_at=bindparam("first"),
@@ -163,7 +209,8 @@ def _sql() -> dict[str, Any]:
             a_note=bindparam("a_note_new"), b_note=bindparam("b_note_new"),
             a_tags=bindparam("a_tags_new"), b_tags=bindparam("b_tags_new")),
     }
-    _statements[dialect] = built
+    built = {name: _Statement(statement, dialect) for name, statement in statements.items()}
+    _statements[dialect.name] = built
     return built
 
 
@@ -225,24 +272,37 @@ def parse_scanned_at(raw: object) -> datetime | None:
     return value
 
 
+def _session_cursor() -> Any:
+    """A DB-API cursor inside the ORM session's transaction."""
+    return db.session.connection().connection.cursor()
+
+
 def badge_owner(event_id: int, token: str) -> BadgeOwner:
     """Who wears the badge ``token``, for a scanner at ``event_id``.
 
     Raises NotFound (unknown badge), Conflict (``other_event``, ``badge_revoked``).
     """
+    return _badge_owner(_session_cursor(), _sql(), event_id, token)
+
+
+def _badge_owner(cursor: Any, sql: dict[str, _Statement], event_id: int,
+                 token: str) -> BadgeOwner:
     if not isinstance(token, str) or not token or len(token) > 200:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
-    row = db.session.connection().execute(
-        _sql()["owner"], {"token": token_from_text(token)}).first()
-    if row is None or row.erased_at is not None:
+    rows = sql["owner"].run(cursor, {"token": token_from_text(token)})
+    if not rows:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
-    if row.event_id != event_id:
+    attendee_id, revoked_at, owner_event_id, erased_at, *card_values = rows[0]
+    if erased_at is not None:
+        raise NotFound(_("Unknown badge."), code="unknown_badge")
+    if owner_event_id != event_id:
         raise Conflict(_("This badge is for another event."), code="other_event")
-    if row.revoked_at is not None:
+    if revoked_at is not None:
         raise Conflict(_("This badge was revoked; its owner has a new one."),
                        code="badge_revoked")
-    card = {"id": row.attendee_id, **{col.key: getattr(row, col.key) for col in _CARD}}
-    return BadgeOwner(row.attendee_id, row.event_id, card)
+    card = {"id": attendee_id, **{col.key: value for col, value in zip(_CARD, card_values,
+                                                                       strict=True)}}
+    return BadgeOwner(attendee_id, owner_event_id, card)
 
 
 def token_from_text(text: str) -> str:
@@ -272,12 +332,13 @@ def scan_badge(scanner_id: int, event_id: int, token: str, *, note: str | None =
     """
     note, clean_tags = check_scan_input(note, tags, client_id, scanned_at)
     # One transaction for the lookup and the writes: fewer round trips on the hottest path.
-    with write_transaction():
-        owner = badge_owner(event_id, token)
+    with raw_write_transaction() as cursor:
+        sql = _sql()
+        owner = _badge_owner(cursor, sql, event_id, token)
         if owner.attendee_id == scanner_id:
             raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
         result = _record(event_id, scanner_id, owner.attendee_id, note, clean_tags, scanned_at,
-                         client_id, source)
+                         client_id, source, cursor=cursor)
     if result.connection is not None:
         result.connection["other"] = owner.card
     return result
@@ -308,10 +369,14 @@ def record_scan(scanner_id: int, scanned_id: int, *, note: str | None = "",
 
 
 def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: list[str],
-            scanned_at: datetime | None, client_id: str | None, source: str) -> ScanResult:
-    """Store one scan and fold it into the pair's connection (inside a write transaction)."""
+            scanned_at: datetime | None, client_id: str | None, source: str, *,
+            cursor: Any = None) -> ScanResult:
+    """Store one scan and fold it into the pair's connection (inside a write transaction).
+
+    Runs on ``cursor`` when given, else in the ORM session's write transaction.
+    """
     sql = _sql()
-    conn_db = db.session.connection()
+    cursor = cursor or _session_cursor()
     now = utcnow()
     at = scanned_at or now
     a_id, b_id = sorted((scanner_id, scanned_id))
@@ -319,69 +384,74 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
 
     # Upsert the pair's connection first: it creates the row, or (PostgreSQL) locks it until
     # the commit, so that same-pair scans are applied one after the other.
-    conn = conn_db.execute(sql["upsert"], {
+    (conn_id, scan_count, a_scan_count, b_scan_count, first_met_at, last_met_at, a_note,
+     b_note, a_tags, b_tags, previous) = sql["upsert"].run(cursor, {
         "event_id": event_id, "a_id": a_id, "b_id": b_id, "at": at,
-        "scanner_id": scanner_id, "scanned_id": scanned_id}).one()
-    previous = conn.previous
-    if db.session.get_bind().dialect.name == "postgresql":
+        "scanner_id": scanner_id, "scanned_id": scanned_id})[0]
+    if db.engine.dialect.name == "postgresql":
         # The upsert may have waited for another transaction's lock on this pair; its
         # subquery still sees the snapshot from before that wait. A new statement sees the
         # scan the other transaction just committed. (SQLite writers never overlap.)
-        previous = conn_db.execute(sql["previous"], {"scanner_id": scanner_id,
-                                                     "scanned_id": scanned_id}).scalar()
+        previous = sql["previous"].run(cursor, {"scanner_id": scanner_id,
+                                                "scanned_id": scanned_id})[0][0]
     is_counted = previous is None or abs(at - previous) >= REPEAT_WINDOW
-    scan_id = conn_db.execute(sql["scan"], {
+    inserted = sql["scan"].run(cursor, {
         "event_id": event_id, "scanner_id": scanner_id, "scanned_id": scanned_id,
         "scanned_at": at, "recorded_at": now, "note": note, "tags": tags,
-        "client_id": client_id, "source": source, "is_counted": is_counted}).scalar()
-    if scan_id is None:
+        "client_id": client_id, "source": source, "is_counted": is_counted})
+    if not inserted:
         # This client_id was recorded before (a replay): nothing changes.
-        replay = _replayed(scanner_id, scanned_id, client_id or "")
+        # (Reused for another badge, it raises: the transaction, upsert included, rolls back.)
+        replay = _replayed(cursor, scanner_id, scanned_id, client_id or "")
         assert replay is not None
         return replay
+    scan_id = inserted[0][0]
 
-    counts = {"a": conn.a_scan_count, "b": conn.b_scan_count}
+    counts = {"a": a_scan_count, "b": b_scan_count}
     if is_counted:
         counts[side] += 1
     elif counts[side] == 0:
         counts[side] = 1
-    notes = {"a": conn.a_note or "", "b": conn.b_note or ""}
+    notes = {"a": a_note or "", "b": b_note or ""}
     if note and note not in notes[side]:
         notes[side] = f"{notes[side]}\n{note}".strip()
-    all_tags = {"a": list(conn.a_tags or []), "b": list(conn.b_tags or [])}
+    all_tags = {"a": list(a_tags or []), "b": list(b_tags or [])}
     all_tags[side] += [t for t in tags if t not in all_tags[side]]
     state = {
-        "conn_id": conn.id, "scan_count": conn.scan_count + (1 if is_counted else 0),
+        "conn_id": conn_id, "scan_count": scan_count + (1 if is_counted else 0),
         "a_count": counts["a"], "b_count": counts["b"],
-        "first": min(conn.first_met_at, at), "last": max(conn.last_met_at, at),
+        "first": min(first_met_at, at), "last": max(last_met_at, at),
         "mutual": counts["a"] > 0 and counts["b"] > 0,
         "a_note_new": notes["a"], "b_note_new": notes["b"],
         "a_tags_new": all_tags["a"], "b_tags_new": all_tags["b"],
     }
-    conn_db.execute(sql["update"], state)
+    sql["update"].run(cursor, state)
     other = "b" if side == "a" else "a"
     view = {
-        "id": conn.id, "first_met_at": state["first"], "last_met_at": state["last"],
+        "id": conn_id, "first_met_at": state["first"], "last_met_at": state["last"],
         "scan_count": state["scan_count"], "is_mutual": state["mutual"],
         "i_scanned": True, "note": notes[side], "tags": all_tags[side],
         "they_scanned": counts[other] > 0,
     }
-    return ScanResult(scan_id=scan_id, connection_id=conn.id, scanned_id=scanned_id,
+    return ScanResult(scan_id=scan_id, connection_id=conn_id, scanned_id=scanned_id,
                       is_new=True, is_counted=is_counted, connection=view)
 
 
-def _replayed(scanner_id: int, scanned_id: int, client_id: str) -> ScanResult | None:
+def _client_id_reused() -> Conflict:
+    return Conflict(_("This client_id was already used for another badge."),
+                    code="client_id_reused", field="client_id")
+
+
+def _replayed(cursor: Any, scanner_id: int, scanned_id: int,
+              client_id: str) -> ScanResult | None:
     """The stored scan with this ``client_id``, if any. Raises Conflict if for another badge."""
     a_id, b_id = sorted((scanner_id, scanned_id))
-    row = db.session.execute(
-        select(Scan.id, Scan.scanned_id, Scan.is_counted, Connection.id.label("connection_id"))
-        .outerjoin(Connection, and_(Connection.a_id == a_id, Connection.b_id == b_id))
-        .where(Scan.scanner_id == scanner_id, Scan.client_id == client_id)
-    ).first()
-    if row is None:
+    rows = _sql()["replayed"].run(cursor, {"scanner_id": scanner_id, "client_id": client_id,
+                                           "a_id": a_id, "b_id": b_id})
+    if not rows:
         return None
-    if row.scanned_id != scanned_id:
-        raise Conflict(_("This client_id was already used for another badge."),
-                       code="client_id_reused", field="client_id")
-    return ScanResult(scan_id=row.id, connection_id=row.connection_id or 0,
-                      scanned_id=scanned_id, is_new=False, is_counted=row.is_counted)
+    scan_id, stored_scanned_id, is_counted, connection_id = rows[0]
+    if stored_scanned_id != scanned_id:
+        raise _client_id_reused()
+    return ScanResult(scan_id=scan_id, connection_id=connection_id or 0,
+                      scanned_id=scanned_id, is_new=False, is_counted=is_counted)

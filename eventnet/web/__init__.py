@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
-from flask import Flask, g, jsonify, render_template, request, session
+from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -63,8 +63,14 @@ def _handle_http(exc: HTTPException) -> Any:
     if wants_json():
         codes = {400: "bad_request", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}
-        return error_response(status, codes.get(status, "error"), message)
-    return render_template("errors/error.html", status=status, message=message), status
+        response = error_response(status, codes.get(status, "error"), message)
+    else:
+        response = current_app.make_response(
+            (render_template("errors/error.html", status=status, message=message), status))
+    retry_after = dict(exc.get_headers()).get("Retry-After")
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
+    return response
 
 
 def _handle_csrf(exc: CSRFError) -> Any:

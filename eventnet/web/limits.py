@@ -12,10 +12,16 @@ app server when ``EVENTNET_RATELIMIT_STORAGE_URL`` points at Redis.
 from __future__ import annotations
 
 import threading
+import time
+from functools import cache
 
 from flask import Response, request, session
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
+from werkzeug.exceptions import TooManyRequests
+
+from eventnet.extensions import limiter
 
 #: a scan a second is a busy attendee; twice that for a minute is still a person
 SCANS_PER_ATTENDEE = "120/minute;3000/hour"
@@ -100,6 +106,53 @@ def is_bad_link(response: Response) -> bool:
 def is_failed_signin(response: Response) -> bool:
     """Deduct only when the password was wrong (the page answers 422)."""
     return response.status_code == 422
+
+
+# --- limits checked by hand -------------------------------------------------------------------
+# Flask-Limiter's decorators resolve, filter and evaluate every limit of a view on each request
+# and inject headers afterwards: on the badge-scan API that bookkeeping cost more than the scan
+# itself. That view checks its limits with these few calls instead, on the same storage and
+# strategy (``limiter.limiter``), so the limits are the same ones, shared through Redis alike.
+
+
+@cache
+def _items(spec: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(spec))
+
+
+def _active() -> bool:
+    return bool(limiter.enabled and limiter.initialized)
+
+
+def _too_many(spec: str, key: str, item: RateLimitItem) -> TooManyRequests:
+    reset_at = limiter.limiter.get_window_stats(item, spec, key).reset_time
+    return TooManyRequests(retry_after=max(1, int(reset_at - time.time()) + 1))
+
+
+def spend(spec: str, key: str) -> None:
+    """Use one request of every limit in ``spec`` for ``key``; 429 when one is used up."""
+    if not _active():
+        return
+    for item in _items(spec):
+        if not limiter.limiter.hit(item, spec, key):
+            raise _too_many(spec, key, item)
+
+
+def ensure_left(spec: str, key: str) -> None:
+    """429 when ``key`` has used up a limit of ``spec``; uses nothing (see ``deduct``)."""
+    if not _active():
+        return
+    for item in _items(spec):
+        if not limiter.limiter.test(item, spec, key):
+            raise _too_many(spec, key, item)
+
+
+def deduct(spec: str, key: str) -> None:
+    """Count one failure against ``spec`` for ``key`` (after ``ensure_left`` let it through)."""
+    if not _active():
+        return
+    for item in _items(spec):
+        limiter.limiter.hit(item, spec, key)
 
 
 class SweptMemoryStorage(MemoryStorage):

@@ -74,6 +74,7 @@ def test_a_replayed_client_id_is_recorded_once(make_event, make_attendee):
     with pytest.raises(Conflict) as exc:
         scan_badge(ann.id, event.id, cid.badge.token, client_id="uuid-1")
     assert exc.value.code == "client_id_reused"
+    assert _count(Scan) == 1 and _count(Connection) == 1  # no row left for Ann and Cid
     # the same client id from another scanner is another scan
     assert scan_badge(cid.id, event.id, bob.badge.token, client_id="uuid-1").is_new
 
