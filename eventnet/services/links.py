@@ -25,6 +25,9 @@ INTRO_REQUEST = "intro-request"
 INTRO_ANSWER = "intro-answer"
 UNSUBSCRIBE = "unsubscribe"
 VCARD = "vcard"
+#: a scan someone asked for before signing in, carried inside their magic link's next path
+#: (``/b/<badge>/pending/<token>``, built by ``web.scan.pending``: it has no entry in PATHS)
+PENDING_SCAN = "pending-scan"
 
 DAY = 24 * 3600
 MAX_AGE = {
@@ -32,6 +35,8 @@ MAX_AGE = {
     INTRO_ANSWER: 30 * DAY,
     UNSUBSCRIBE: 365 * DAY,
     VCARD: 180 * DAY,
+    # well inside the 30 days after which a scan's time is refused
+    PENDING_SCAN: 7 * DAY,
 }
 PATHS = {INTRO_REQUEST: "/i/{}", INTRO_ANSWER: "/i/answer/{}", UNSUBSCRIBE: "/u/{}",
          VCARD: "/v/{}.vcf"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from sqlalchemy import func, select
 
@@ -104,6 +105,103 @@ def test_not_signed_in_the_scan_waits_for_the_magic_link(client, smtp, make_even
     assert _scans() == 1
     scan = db.session.scalars(select(Scan)).one()
     assert scan.scanner_id == ann.id and scan.note == "met at the bar"
+
+
+def _ask_for_link(client, smtp, badge_token: str, email: str, **fields) -> str:
+    """Leave an email on the badge page; returns the path of the magic link mailed."""
+    html = client.get(f"/b/{badge_token}").get_data(as_text=True)
+    sent = client.post(f"/b/{badge_token}/identify",
+                       data={"email": email, "client_id": _client_id(html), **fields})
+    assert sent.status_code == 200 and b"Check your inbox" in sent.data
+    body = smtp.to(email)[-1].get_body(("plain",)).get_content()
+    return re.search(r"http://eventnet\.test(/m/\S+)", body).group(1)
+
+
+def test_the_pending_scan_completes_in_another_browser(app, client, smtp, make_event,
+                                                      make_attendee):
+    event = make_event(scan_tags=["hiring", "mentor"])
+    ann = make_attendee(event, email="ann@example.org")
+    bob = make_attendee(event, "Bob")
+    link = _ask_for_link(client, smtp, bob.badge.token, "ann@example.org",
+                         note="Rust in prod", tags=["mentor"])
+    other = app.test_client()  # the mail app's own browser: none of the first one's cookies
+    app.config["WTF_CSRF_ENABLED"] = True  # the fixture turns it off again for the next test
+    landed = other.get(link, follow_redirects=True)
+    html = landed.get_data(as_text=True)
+    # a GET (a mail scanner following the link, too) only shows what will be saved
+    assert landed.status_code == 200 and _scans() == 0
+    assert "Save Bob in your connections?" in html and "Rust in prod" in html
+    assert re.search(r'value="mentor"[^>]*checked|checked[^>]*value="mentor"', html)
+    action = re.search(r'<form method="post" action="([^"]+/pending/[^"]+)"', html).group(1)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    form = {"note": "Rust in prod", "tags": ["mentor"], "client_id": "forged",
+            "csrf_token": csrf}
+    assert other.post(action, data={**form, "csrf_token": ""}).status_code == 400
+    assert _scans() == 0
+    assert other.post(action, data=form).status_code == 302
+    assert other.post(action, data=form).status_code == 302  # a double tap
+    assert other.get(link, follow_redirects=True).status_code == 200  # the link again
+    assert _scans() == 1
+    scan = db.session.scalars(select(Scan)).one()
+    assert (scan.scanner_id, scan.scanned_id, scan.note, scan.tags, scan.source) == (
+        ann.id, bob.id, "Rust in prod", ["mentor"], "badge")
+    assert scan.client_id.startswith("badge-page:")  # the signed one, not the form's
+    # the first browser completes it on arrival (it asked with a POST): still once
+    client.get(link, follow_redirects=True)
+    assert _scans() == 1
+
+
+def test_a_tampered_expired_or_forwarded_pending_link_saves_nothing(app, client, smtp,
+                                                                    make_event, make_attendee):
+    from eventnet.services.attendees import magic_link
+
+    event = make_event()
+    ann = make_attendee(event, email="ann@example.org")
+    bob, eve = make_attendee(event, "Bob"), make_attendee(event, "Eve")
+    link = _ask_for_link(client, smtp, bob.badge.token, "ann@example.org", note="hi")
+    other = app.test_client()
+    pending = other.get(link).headers["Location"]
+    assert "/pending/" in pending
+    head, _, token = pending.rpartition("/")
+    tampered = other.get(f"{head}/{token[:-3]}abc")
+    assert tampered.status_code == 400 and b"This link is invalid" in tampered.data
+    moved = other.get(pending.replace(bob.badge.token, eve.badge.token))
+    assert moved.status_code == 400
+    assert other.post(f"{head}/{token[:-3]}abc", data={"client_id": "x"}).status_code == 400
+    # forwarded to someone else, signed in as themself: nothing is saved for them
+    third = app.test_client()
+    third.get(magic_link(eve).replace("http://eventnet.test", ""))
+    forwarded = third.get(pending)
+    assert forwarded.status_code == 403 and b"sent to someone else" in forwarded.data
+    assert third.post(pending, data={"client_id": "x"}).status_code == 403
+    # not signed in at all: just the badge page
+    assert app.test_client().get(pending).headers["Location"].endswith(f"/b/{bob.badge.token}")
+    # a week and a day later
+    from unittest import mock
+
+    from eventnet.services import links
+
+    week_ago = time.time() - 8 * 24 * 3600
+    with mock.patch("eventnet.services.links.time.time", return_value=week_ago):
+        old = links.sign(links.PENDING_SCAN, {"a": ann.id, "b": bob.badge.token, "c": "x"})
+    expired = other.get(f"/b/{bob.badge.token}/pending/{old}")
+    assert expired.status_code == 400 and b"expired" in expired.data
+    assert _scans() == 0
+
+
+def test_a_note_too_long_for_a_link_is_refused_before_mailing(client, smtp, make_event,
+                                                              make_attendee):
+    import secrets
+
+    event = make_event()
+    make_attendee(event, email="ann@example.org")
+    bob = make_attendee(event, "Bob")
+    html = client.get(f"/b/{bob.badge.token}").get_data(as_text=True)
+    refused = client.post(f"/b/{bob.badge.token}/identify", data={
+        "email": "ann@example.org", "client_id": _client_id(html),
+        "note": secrets.token_urlsafe(1400)[:1900]})  # random text does not compress
+    assert refused.status_code == 422 and b"too long to travel" in refused.data
+    assert smtp.to("ann@example.org") == []
 
 
 def test_unknown_email_gets_the_same_answer_and_nothing_is_sent(client, smtp, make_event,

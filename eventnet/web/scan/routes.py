@@ -2,7 +2,7 @@
 
 ``/b/<token>`` is what a phone's own camera opens: a GET shows the card and never records;
 the "We met — save" POST (CSRF) records. Someone not signed in leaves their email: the scan
-waits in their session until they come back through the magic link, then it is recorded once.
+travels in the magic link (``pending.py``) and is recorded once, wherever it is opened.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from eventnet.web.auth import current_attendee
 from eventnet.web.scan import bp
 from eventnet.web.scan.forms import IdentifyForm, ScanForm
 
-_PENDING = "pending_scan"
 
-
-def _load(token: str) -> tuple[Any, Attendee, Event]:
+def load_badge(token: str) -> tuple[Any, Attendee, Event]:
+    """The badge, its owner and their event; 404 for an unknown badge or an erased owner."""
     found = get_by_badge(token)
     person = found.attendee
     if person.erased_at is not None:
@@ -47,31 +46,18 @@ def _other_event_names(event: Event) -> list[str]:
     return [e.name for e in db.session.query(Event).filter(Event.id.in_(ids))] if ids else []
 
 
-def _render(found: Any, person: Attendee, event: Event, viewer: Attendee | None,
-            form: ScanForm | None, status: int = 200, saved: bool = False) -> Any:
+def render_badge(found: Any, person: Attendee, event: Event, viewer: Attendee | None,
+            form: ScanForm | None, status: int = 200, saved: bool = False,
+            action: str | None = None) -> Any:
+    """The badge page; ``action`` is where the save form posts (a pending scan's own URL)."""
     show_contact = bool(viewer and person.consent_share_contact
                         and _is_connected(viewer, person))
     return render_template(
         "scan/badge.html", badge=found, person=person, event=event, viewer=viewer, form=form,
         is_self=bool(viewer and viewer.id == person.id), show_contact=show_contact,
-        saved=saved, other_events=_other_event_names(event) if viewer is None else [],
+        saved=saved, action=action,
+        other_events=_other_event_names(event) if viewer is None else [],
     ), status
-
-
-def _complete_pending(token: str, viewer: Attendee) -> bool:
-    """Record the scan this browser asked for before signing in (once; idempotent)."""
-    pending = session.get(_PENDING)
-    if not pending or pending.get("token") != token:
-        return False
-    session.pop(_PENDING, None)
-    try:
-        scan_service.scan_badge(viewer.id, viewer.event_id, token, note=pending.get("note"),
-                                tags=pending.get("tags"), client_id=pending.get("client_id"),
-                                source="badge")
-    except EventnetError as exc:
-        flash(exc.message, "error")
-        return False
-    return True
 
 
 @bp.get("/b/<token>")
@@ -79,61 +65,37 @@ def _complete_pending(token: str, viewer: Attendee) -> bool:
                deduct_when=limits.is_not_found)
 def badge(token: str) -> Any:
     """The public card behind a badge. A GET never records anything by itself."""
-    found, person, event = _load(token)
+    found, person, event = load_badge(token)
     viewer = current_attendee(event.id)
     if found.is_revoked:
-        return _render(found, person, event, viewer, None, status=410)
+        return render_badge(found, person, event, viewer, None, status=410)
     if viewer is None:
-        return _render(found, person, event, None, IdentifyForm.for_event(event))
+        return render_badge(found, person, event, None, IdentifyForm.for_event(event))
     if viewer.id == person.id:
-        return _render(found, person, event, viewer, None)
-    saved = _complete_pending(token, viewer)
-    return _render(found, person, event, viewer, ScanForm.for_event(event), saved=saved)
+        return render_badge(found, person, event, viewer, None)
+    return render_badge(found, person, event, viewer, ScanForm.for_event(event))
 
 
 @bp.post("/b/<token>")
 @limiter.limit(limits.SCANS_PER_ATTENDEE, key_func=limits.attendee_key)
 def save(token: str) -> Any:
     """"We met — save": record the scan with the optional note and tags."""
-    found, person, event = _load(token)
+    found, person, event = load_badge(token)
     viewer = current_attendee(event.id)
     if viewer is None or viewer.id == person.id or found.is_revoked:
         return redirect(url_for("scan.badge", token=token))
     form = ScanForm.for_event(event)
     if not form.validate_on_submit():
-        return _render(found, person, event, viewer, form, status=422)
+        return render_badge(found, person, event, viewer, form, status=422)
     try:
         scan_service.scan_badge(viewer.id, event.id, token, note=form.note.data,
                                 tags=form.tags.data, client_id=form.client_id.data,
                                 source="badge")
     except EventnetError as exc:
         form.form_errors.append(exc.message)
-        return _render(found, person, event, viewer, form, status=exc.status)
+        return render_badge(found, person, event, viewer, form, status=exc.status)
     flash(_("Saved: %(name)s is in your connections.", name=person.name), "success")
     return redirect(url_for("scan.badge", token=token))
-
-
-@bp.post("/b/<token>/identify")
-@limiter.limit(limits.LINK_REQUESTS_PER_IP, key_func=limits.ip_key)
-@limiter.limit(limits.LINK_REQUESTS_PER_EMAIL, key_func=limits.email_key)
-def identify(token: str) -> Any:
-    """Not signed in: keep the scan in this browser and mail a sign-in link back to the badge."""
-    found, person, event = _load(token)
-    if found.is_revoked:
-        return redirect(url_for("scan.badge", token=token))
-    form = IdentifyForm.for_event(event)
-    if not form.validate_on_submit():
-        return _render(found, person, event, None, form, status=422)
-    session[_PENDING] = {"token": token, "note": (form.note.data or "")[:2000],
-                         "tags": list(form.tags.data or []), "client_id": form.client_id.data}
-    try:
-        attendee_service.request_magic_link(event.id, form.email.data or "",
-                                            url_for("scan.badge", token=token))
-    except EventnetError as exc:
-        form.email.errors = [*list(form.email.errors), exc.message]
-        return _render(found, person, event, None, form, status=422)
-    return render_template("scan/link_sent.html", event=event, person=person,
-                           email=form.email.data)
 
 
 @bp.get("/e/<slug>/scan")
