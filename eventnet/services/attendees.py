@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
@@ -18,6 +18,7 @@ from eventnet.mail.worker import dispatch
 from eventnet.models import Attendee, Badge, Event, OutboundEmail, Person, utcnow
 from eventnet.services import tokens
 from eventnet.services.errors import Conflict, Invalid, NotFound
+from eventnet.services.events import registration_count
 from eventnet.services.organizers import normalize_email
 
 MAGIC_PURPOSE = "magic-link"
@@ -193,7 +194,8 @@ class RegistrationResult:
     is_new: bool
 
 
-def _lock_event(event_id: int) -> Event:
+def lock_for_registration(event_id: int) -> Event:
+    """The event, locked (PostgreSQL) until the commit so capacity holds; raises NotFound."""
     query = select(Event).where(Event.id == event_id)
     if db.session.get_bind().dialect.name == "postgresql":
         # Serialize registrations of one event so capacity holds under concurrency.
@@ -204,6 +206,15 @@ def _lock_event(event_id: int) -> Event:
     return event
 
 
+def check_capacity(event: Event) -> None:
+    """Refuse one more registration when the event is full; raises Conflict ``event_full``.
+
+    Call it inside the transaction that adds the attendee, after ``lock_for_registration``.
+    """
+    if event.capacity is not None and registration_count(event.id) >= event.capacity:
+        raise Conflict(_("Sorry, this event is full."), code="event_full")
+
+
 def register(event_id: int, profile: Profile) -> RegistrationResult:
     """Public registration: create the attendee, or mail a confirmation link to update.
 
@@ -212,7 +223,7 @@ def register(event_id: int, profile: Profile) -> RegistrationResult:
     """
     message_ids: list[int] = []
     with write_transaction() as session:
-        event = _lock_event(event_id)
+        event = lock_for_registration(event_id)
         validate_profile(profile, event)
         if not event.is_registration_open:
             raise Conflict(_("Registration for this event is closed."), code="registration_closed")
@@ -225,12 +236,7 @@ def register(event_id: int, profile: Profile) -> RegistrationResult:
             message = _queue(existing, event, "registration_update", link=link)
             result = RegistrationResult(existing.id, False)
         else:
-            if event.capacity is not None:
-                count = session.scalar(
-                    select(func.count(Attendee.id)).where(Attendee.event_id == event.id)
-                ) or 0
-                if count >= event.capacity:
-                    raise Conflict(_("Sorry, this event is full."), code="event_full")
+            check_capacity(event)
             attendee = new_attendee(event, profile, source="form")
             message = _queue(attendee, event, "confirmation", link=magic_link(attendee))
             result = RegistrationResult(attendee.id, True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -11,8 +12,14 @@ from sqlalchemy import func, or_, select
 from eventnet.database import conflict_insert, write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, CheckIn, Event, utcnow
-from eventnet.services.attendees import Profile, new_attendee
-from eventnet.services.errors import Conflict, Invalid, NotFound
+from eventnet.services.attendees import (
+    Profile,
+    check_capacity,
+    lock_for_registration,
+    new_attendee,
+    validate_profile,
+)
+from eventnet.services.errors import Conflict, NotFound
 from eventnet.services.organizers import normalize_email
 
 MAX_SEARCH_RESULTS = 20
@@ -94,25 +101,30 @@ def search_attendees(event_id: int, query: str) -> list[Attendee]:
 
 
 def register_onsite(event: Event, name: str, email: str | None = None, company: str = "",
-                    *, consent_followup: bool = False, by_organizer_id: int | None = None
+                    *, answers: dict[str, Any] | None = None, consent_followup: bool = False,
+                    over_capacity: bool = False, by_organizer_id: int | None = None
                     ) -> tuple[Attendee, CheckInResult]:
-    """Register someone at the door and check them in at once (capacity is the door's call).
+    """Register someone at the door and check them in at once.
 
-    Raises Invalid (no name, bad email) or Conflict (``already_registered``).
+    The same rules as the public form (``attendees.validate_profile``, ``check_capacity``),
+    except that the email is optional and registration need not be open; a full event is
+    refused unless ``over_capacity`` (an organizer's explicit decision at the door).
+    Raises Invalid (name, email, a required question; ``field`` names the form field) or
+    Conflict (``already_registered``, ``event_full``). Nothing is stored on a refusal.
     """
-    name = " ".join((name or "").split())
-    if not name or len(name) > 200:
-        raise Invalid(_("Please give a name (200 characters at most)."), field="name")
     clean_email = normalize_email(email) if email and email.strip() else None
-    company = (company or "").strip()[:200]
+    profile = Profile(name=name or "", email=clean_email, company=(company or "").strip()[:200],
+                      answers=dict(answers or {}),
+                      consent_followup=consent_followup and bool(clean_email))
     with write_transaction() as session:
+        locked = lock_for_registration(event.id)
+        validate_profile(profile, locked, email_required=False)
         if clean_email and session.scalar(select(Attendee.id).where(
                 Attendee.event_id == event.id, Attendee.email == clean_email)):
             raise Conflict(_("%(email)s is already registered: find them by name instead.",
                              email=clean_email), code="already_registered", field="email")
-        attendee = new_attendee(
-            event, Profile(name=name, email=clean_email, company=company,
-                           consent_followup=consent_followup and bool(clean_email)),
-            source="onsite")
+        if not over_capacity:
+            check_capacity(locked)
+        attendee = new_attendee(locked, profile, source="onsite")
         result = check_in(attendee.id, by_organizer_id=by_organizer_id, method="onsite")
     return attendee, result

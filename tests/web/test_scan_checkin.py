@@ -130,3 +130,62 @@ def test_on_the_spot_registration_shows_the_badge(client, auth, make_organizer, 
     assert dup.status_code == 409 and b"already registered" in dup.data
     assert client.post(url, data={"name": ""}).status_code == 422
     assert _checkins() == 1
+
+
+def _attendees():
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(Attendee))
+
+
+def test_on_the_spot_registration_asks_the_required_questions(client, auth, make_organizer,
+                                                              make_event):
+    owner = make_organizer()
+    event = make_event(organizer=owner, questions=[
+        {"key": "diet", "label": "Diet", "kind": "choice", "choices": ["vegan", "any"],
+         "required": True},
+        {"key": "coc", "label": "I accept the code of conduct", "kind": "checkbox",
+         "required": True},
+        {"key": "team", "label": "Team", "kind": "text"}])
+    auth.organizer(owner.email)
+    page = client.get(f"/events/{event.slug}/checkin").get_data(as_text=True)
+    assert 'name="q_diet"' in page and "I accept the code of conduct" in page
+    url = f"/events/{event.slug}/checkin/onsite"
+    missing = client.post(url, data={"name": "Walk In", "q_diet": "vegan"})
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 422 and 'value="Walk In"' in html  # kept, with a message
+    assert "has-error" in html and _attendees() == 0 and _checkins() == 0
+    wrong = client.post(url, data={"name": "Walk In", "q_diet": "steak", "q_coc": "y"})
+    assert wrong.status_code == 422 and _attendees() == 0
+    made = client.post(url, data={"name": "Walk In", "q_diet": "vegan", "q_coc": "y",
+                                  "q_team": "Blue"})
+    assert made.status_code == 200 and b"Checked in: Walk In" in made.data
+    walk = db.session.scalars(select(Attendee)).one()
+    assert walk.answers == {"diet": "vegan", "coc": True, "team": "Blue"}
+    assert walk.is_checked_in
+
+
+def test_a_full_event_refuses_at_the_door_unless_an_organizer_overrides(
+        client, auth, make_organizer, make_event, make_attendee):
+    owner = make_organizer()
+    event = make_event(organizer=owner, capacity=1)
+    staff = _staff_of(event, make_organizer)
+    make_attendee(event, "Ann")
+    url = f"/events/{event.slug}/checkin/onsite"
+    auth.organizer(staff.email)
+    page = client.get(f"/events/{event.slug}/checkin").get_data(as_text=True)
+    assert "1 registered for 1 places" in page and 'name="over_capacity"' not in page
+    # staff cannot override, even by forging the box
+    refused = client.post(url, data={"name": "Walk In", "over_capacity": "y"})
+    assert refused.status_code == 409 and b"only an organizer" in refused.data
+    assert b'value="Walk In"' in refused.data and _attendees() == 1 and _checkins() == 0
+    client.post("/organizer/sign-out")
+    auth.organizer(owner.email)
+    refused = client.post(url, data={"name": "Walk In"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "although the event is full" in html
+    assert 'name="over_capacity"' in html and _attendees() == 1
+    made = client.post(url, data={"name": "Walk In", "over_capacity": "y"})
+    assert made.status_code == 200 and b"Checked in: Walk In" in made.data
+    assert _attendees() == 2 and _checkins() == 1
+    # the public form still says full: the override was for that one person
+    assert b"full" in client.get(f"/e/{event.slug}").data

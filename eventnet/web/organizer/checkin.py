@@ -15,13 +15,16 @@ from markupsafe import Markup
 
 from eventnet.extensions import db, limiter
 from eventnet.models import Attendee, Event
+from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services import attendees as attendee_service
 from eventnet.services import badges as badge_service
 from eventnet.services import checkins
 from eventnet.services.errors import EventnetError
+from eventnet.services.events import registration_count
+from eventnet.services.organizers import role_in
 from eventnet.web import error_response, limits, local_time
 from eventnet.web.auth import organizer_event
-from eventnet.web.forms_common import attach_error
+from eventnet.web.forms_common import attach_error, with_questions
 from eventnet.web.organizer import bp
 from eventnet.web.organizer.checkin_forms import CheckInForm, OnsiteForm
 
@@ -39,6 +42,21 @@ def _result(event: Event, attendee: Attendee, outcome: checkins.CheckInResult) -
                          "company": attendee.company, "title": attendee.title}}
 
 
+def _onsite_form(event: Event, **kwargs: Any) -> OnsiteForm:
+    """The door's sign-up form with the event's custom questions (required ones required)."""
+    form_class = with_questions(OnsiteForm, event)  # type: ignore[arg-type]
+    return form_class(**kwargs)  # type: ignore[return-value]
+
+
+def _answers(form: OnsiteForm, event: Event) -> dict[str, Any]:
+    return {q["key"]: form[f"q_{q['key']}"].data for q in event.questions}
+
+
+def _is_organizer(event: Event) -> bool:
+    """Organizers may register someone over capacity at the door; staff may not."""
+    return role_in(current_user, event.community_id) == ROLE_ORGANIZER
+
+
 def _page(event: Event, *, result: dict[str, Any] | None = None, status: int = 200,
           onsite: OnsiteForm | None = None, new_attendee: Attendee | None = None) -> Any:
     query = request.args.get("q", "")
@@ -52,8 +70,9 @@ def _page(event: Event, *, result: dict[str, Any] | None = None, status: int = 2
         }
     return render_template(
         "organizer/checkin.html", event=event, result=result, query=query, found=found,
-        onsite=onsite or OnsiteForm(formdata=None), checkin_form=CheckInForm(),
-        new_attendee=new_attendee, **extras), status
+        onsite=onsite or _onsite_form(event, formdata=None), checkin_form=CheckInForm(),
+        new_attendee=new_attendee, registered=registration_count(event.id),
+        can_override=_is_organizer(event), **extras), status
 
 
 @bp.get("/events/<slug>/checkin")
@@ -105,15 +124,21 @@ def checkin_attendee(slug: str, attendee_id: int) -> Any:
 def checkin_onsite(slug: str) -> Any:
     """Register someone at the door, check them in and show their badge QR right away."""
     event = organizer_event(slug, staff_ok=True)
-    form = OnsiteForm()
+    form = _onsite_form(event)
     if not form.validate_on_submit():
         return _page(event, onsite=form, status=422)
     try:
         attendee, outcome = checkins.register_onsite(
             event, form.name.data or "", form.email.data, form.company.data or "",
-            consent_followup=bool(form.consent_followup.data),
+            answers=_answers(form, event), consent_followup=bool(form.consent_followup.data),
+            over_capacity=bool(form.over_capacity.data) and _is_organizer(event),
             by_organizer_id=current_user.id)
     except EventnetError as exc:
-        attach_error(form, exc.field, exc.message)  # type: ignore[arg-type]
+        message = exc.message
+        if exc.code == "event_full":
+            message = (_("The event is full: tick “Register them although the event is full” "
+                         "to let them in anyway.") if _is_organizer(event) else
+                       _("The event is full: only an organizer can register someone more."))
+        attach_error(form, exc.field, message)  # type: ignore[arg-type]
         return _page(event, onsite=form, status=exc.status)
     return _page(event, result=_result(event, attendee, outcome), new_attendee=attendee)

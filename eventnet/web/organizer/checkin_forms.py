@@ -16,6 +16,8 @@ class OnsiteForm(FlaskForm):
                         validators=[Optional(), Email(), Length(max=254)])
     company = StringField(_l("Company or organisation"), validators=[Optional(), Length(max=200)])
     consent_followup = BooleanField(_l("They agree to receive one follow-up email"))
+    #: shown to organizers (never staff) when the event is full
+    over_capacity = BooleanField(_l("Register them although the event is full"))
 
 
 class CheckInForm(FlaskForm):
