@@ -114,9 +114,73 @@ def test_offline_scans_wait_in_the_browser_and_are_recorded_once(camera_page):
     assert len(scans) == 1 and scans[0].client_id and scans[0].scanned_id == bob.id
     # replaying the same client id (a second tab, a retry) records nothing new
     replay = page.evaluate("""async (args) => {
+        const me = await (await fetch(document.getElementById("scanner").dataset.session)).json();
         const r = await fetch("/api/v1/scans", {method: "POST", headers: {
-            "Content-Type": "application/json",
-            Authorization: "Bearer " + document.getElementById("scanner").dataset.token},
+            "Content-Type": "application/json", Authorization: "Bearer " + me.token},
             body: JSON.stringify({badge: args.badge, client_id: args.cid})});
         return r.status; }""", {"badge": bob.badge.token, "cid": scans[0].client_id})
     assert replay == 200 and db.session.scalar(select(func.count()).select_from(Scan)) == 1
+
+
+def test_the_scanner_reopens_offline_and_syncs_when_back(playwright_instance, app, live_server,
+                                                         tmp_path, make_event, make_attendee,
+                                                         monkeypatch):
+    """Opened once online, /scan reopens with no network from the service worker; a badge
+    scanned then waits in the browser and is recorded once when the network returns."""
+    event = make_event()
+    ann, bob = make_attendee(event, "Ann"), make_attendee(event, "Bob", company="Acme")
+    served: list[str] = []  # every path that reached the server
+    wsgi = app.wsgi_app
+
+    def counting(environ: Any, start_response: Any) -> Any:
+        served.append(environ["PATH_INFO"])
+        return wsgi(environ, start_response)
+
+    monkeypatch.setattr(app, "wsgi_app", counting)
+    video = write_y4m(tmp_path / "badge.y4m", badge_url(bob.badge.token))
+    browser = launch_chromium(playwright_instance, [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    outside: list[str] = []
+    context.on("request", lambda request: outside.append(request.url)
+               if not request.url.startswith(live_server) else None)
+    try:
+        page.goto(magic_link(ann))
+        page.goto(f"{live_server}/scan")  # redirects to the event's scanner
+        page.wait_for_selector("#scanner[data-ready=yes][data-decoder=ready]", timeout=20_000)
+        assert "Ann" in page.inner_text("#scanner-who")
+        page.wait_for_function("""async () => {
+            await navigator.serviceWorker.ready;
+            const kept = await (await caches.open("eventnet-scanner-pages")).match("/scan");
+            return !!kept && !!navigator.serviceWorker.controller; }""", timeout=20_000)
+        # nothing personal was kept: the token only ever came from the session call
+        kept_html = page.evaluate("""async () =>
+            (await (await caches.open("eventnet-scanner-pages")).match("/scan")).text()""")
+        assert 'id="scanner"' in kept_html and "ea_" not in kept_html
+
+        context.set_offline(True)
+        served.clear()
+        reopened = page.goto(f"{live_server}/scan")
+        assert reopened.from_service_worker
+        page.wait_for_selector("#scanner[data-ready=yes][data-decoder=ready]", timeout=20_000)
+        assert "Ann" in page.inner_text("#scanner-who")  # remembered, offline
+        page.click("#camera-start")
+        page.wait_for_selector("#scanner[data-last-result=queued]", timeout=20_000)
+        assert page.get_attribute("#scanner", "data-queued") == "1"
+        assert _scans() == []
+        assert not [p for p in served if p.endswith("/scan") or p.startswith("/static/")], served
+
+        context.set_offline(False)  # "online": the queue is sent
+        assert _wait_for(page, lambda: len(_scans()) == 1)
+        page.wait_for_selector("#scanner[data-queued='0']", timeout=20_000)
+        page.wait_for_timeout(1500)
+        scans = _scans()
+        assert [(s.scanner_id, s.scanned_id) for s in scans] == [(ann.id, bob.id)]
+    finally:
+        context.close()
+        browser.close()
+    assert errors == [] and outside == []

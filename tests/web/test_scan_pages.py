@@ -234,16 +234,47 @@ def test_own_revoked_other_event_and_unknown_badges(client, auth, make_event, ma
     assert _scans() == 0
 
 
-def test_scanner_page_embeds_the_token_and_is_never_cached(client, auth, make_event,
-                                                           make_attendee):
+def test_scanner_page_is_a_shell_and_the_token_comes_from_a_never_cached_call(
+        client, auth, make_event, make_attendee):
     from eventnet.services.attendees import access_token
 
     event = make_event()
-    ann = make_attendee(event)
+    ann = make_attendee(event, "Ann")
     assert client.get(f"/e/{event.slug}/scan").status_code == 302  # sign in first
+    signed_out = client.get(f"/e/{event.slug}/scan/session")
+    assert signed_out.status_code == 401 and signed_out.headers["Cache-Control"] == "no-store"
+    assert signed_out.get_json()["error"]["code"] == "signed_out"
     auth.attendee(ann)
     page = client.get(f"/e/{event.slug}/scan")
-    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    assert access_token(ann).encode() in page.data
-    assert b"vendor/zxing-wasm/zxing_reader.wasm" in page.data
+    # the service worker keeps this page: nothing personal in it
+    assert page.status_code == 200 and access_token(ann).encode() not in page.data
+    assert b"vendor/zxing-wasm/zxing_reader.wasm" in page.data and b"/sw.js" in page.data
+    me = client.get(f"/e/{event.slug}/scan/session")
+    assert me.status_code == 200 and me.headers["Cache-Control"] == "no-store"
+    assert me.get_json() == {"attendee": {"id": ann.id, "name": "Ann"},
+                             "token": access_token(ann)}
     assert client.get("/scan").headers["Location"].endswith(f"/e/{event.slug}/scan")
+
+
+def test_the_service_worker_is_versioned_by_the_files_it_caches(app, client, tmp_path,
+                                                                 monkeypatch):
+    import shutil
+
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Service-Worker-Allowed"] == "/"
+    assert worker.headers["Cache-Control"] == "no-cache"
+    script = worker.get_data(as_text=True)
+    assert "__VERSION__" not in script and "__ASSETS__" not in script
+    assert '"/static/vendor/zxing-wasm/zxing_reader.wasm"' in script
+    assert '"/static/js/scanner.js"' in script and "/api/" not in script.split("ASSETS =")[1][:600]
+    assert client.get("/sw.js").data == worker.data  # stable between deploys...
+    # a deploy that changes one cached file, in a copy of the static folder
+    deployed = tmp_path / "static"
+    shutil.copytree(app.static_folder, deployed)
+    (deployed / "js" / "scanner.js").write_text("// a new deploy\n", encoding="utf-8")
+    monkeypatch.setattr(app, "static_folder", str(deployed))
+    changed = client.get("/sw.js").get_data(as_text=True)
+    version = re.compile(r'const VERSION = "([0-9a-f]+)"')
+    # ...and a new version (a new cache, old ones deleted) when a cached file changes
+    assert version.search(changed).group(1) != version.search(script).group(1)

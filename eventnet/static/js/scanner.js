@@ -13,8 +13,47 @@
   const T = JSON.parse(document.getElementById("scanner-text").textContent);
   const cfg = root.dataset;
   const $ = (id) => document.getElementById(id);
-  const DB_NAME = "eventnet-scans-" + cfg.attendee;
   const STORE = "queue";
+  let DB_NAME = null; // "eventnet-scans-<attendee id>", once we know who is signed in
+
+  // --- who is scanning ---------------------------------------------------------------------
+  // The page holds nothing personal (the service worker keeps it to open offline): the
+  // attendee and their API token come from the server when online. Only who they are (not
+  // the token) is remembered on the phone, so scans taken offline go to their queue.
+  const WHO_KEY = "eventnet-scanner:" + cfg.event;
+  let session = null; // {attendee: {id, name}, token}, fetched while online
+  function rememberedWho() {
+    try { return JSON.parse(localStorage.getItem(WHO_KEY)); } catch (_) { return null; }
+  }
+  function showWho(who) {
+    $("scanner-who").textContent = who ? who.name : "";
+    if (!DB_NAME && who) DB_NAME = "eventnet-scans-" + who.id;
+    if (who) root.dataset.attendee = String(who.id);
+  }
+  async function loadSession() {
+    let response;
+    try {
+      response = await fetch(cfg.session, { credentials: "same-origin", cache: "no-store" });
+    } catch (_) {
+      return null; // offline: keep what we had
+    }
+    if (response.status === 401) {
+      session = null;
+      localStorage.removeItem(WHO_KEY);
+      setStatus(T.signedOut);
+      return null;
+    }
+    if (!response.ok) return null;
+    session = await response.json();
+    localStorage.setItem(WHO_KEY, JSON.stringify(session.attendee));
+    const name = "eventnet-scans-" + session.attendee.id;
+    if (DB_NAME && DB_NAME !== name) { // someone else signed in on this phone: their queue
+      DB_NAME = name;
+      dbPromise = null;
+    }
+    showWho(session.attendee);
+    return session;
+  }
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -107,12 +146,16 @@
   // --- sending ---------------------------------------------------------------------------
   // Venue Wi-Fi can leave a request hanging: give up after a while (the scan stays queued).
   const TIMEOUT_MS = 8000;
-  function api(method, url, body) {
+  async function api(method, url, body) {
+    // Only the attendee whose queue this is sends it (someone else may be signed in now).
+    const isOwner = () => session && "eventnet-scans-" + session.attendee.id === DB_NAME;
+    if (!isOwner()) await loadSession();
+    if (!isOwner()) throw new Error("not signed in as the owner of this queue");
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
     return fetch(url, {
       method,
-      headers: { "Content-Type": "application/json", Authorization: "Bearer " + cfg.token },
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + session.token },
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "omit",
       cache: "no-store",
@@ -167,6 +210,7 @@
   }
 
   async function onCode(text) {
+    if (!DB_NAME) { showRefused(T.signedOut); return; }
     const item = {
       client_id: uuid(), badge: text.trim(), scanned_at: new Date().toISOString(),
       source: "scanner",
@@ -203,9 +247,24 @@
     input.value = "";
   });
 
-  window.addEventListener("online", sync);
-  setInterval(sync, 10000);
-  showQueue().then(sync);
+  async function start() {
+    showWho(rememberedWho());
+    const fresh = loadSession();
+    if (!DB_NAME) await fresh; // first visit: we need to know who is scanning
+    if (!DB_NAME) return; // signed out, or never seen online
+    window.addEventListener("online", sync);
+    setInterval(sync, 10000);
+    await showQueue();
+    root.dataset.ready = "yes";
+    await fresh;
+    await sync();
+  }
+  start();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(cfg.sw, { scope: "/" }).then(
+      (registration) => { root.dataset.offlineReady = registration.active ? "yes" : "installing"; },
+      () => { root.dataset.offlineReady = "no"; });
+  }
 
   // The decoder loads with the page (while online); the camera starts on a tap.
   const detector = window.EventnetCamera.makeQrDetector(cfg.wasm);

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("scan", __name__)
 
-from eventnet.web.scan import pending, routes  # noqa: E402,F401
+from eventnet.web.scan import offline, pending, routes  # noqa: E402,F401

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, session, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from eventnet.extensions import db, limiter
@@ -20,7 +29,7 @@ from eventnet.services import scans as scan_service
 from eventnet.services.attendees import badge_url, get_by_badge
 from eventnet.services.errors import EventnetError
 from eventnet.services.events import get_event
-from eventnet.web import limits
+from eventnet.web import error_response, limits
 from eventnet.web.auth import current_attendee
 from eventnet.web.scan import bp
 from eventnet.web.scan.forms import IdentifyForm, ScanForm
@@ -100,16 +109,32 @@ def save(token: str) -> Any:
 
 @bp.get("/e/<slug>/scan")
 def scanner(slug: str) -> Any:
-    """The in-app scanner: the camera reads badges and records each at once (offline too)."""
+    """The in-app scanner: the camera reads badges and records each at once (offline too).
+
+    The page is a shell with nothing personal in it (the service worker keeps it to open
+    offline); the attendee and their API token come from ``scanner_session``.
+    """
     event = get_event(slug)
     attendee = current_attendee(event.id)
     if attendee is None:
         return redirect(url_for("public.signin", slug=slug, next=url_for("scan.scanner",
                                                                           slug=slug)))
-    response = Response(render_template(
-        "scan/scanner.html", event=event, attendee=attendee,
-        access_token=attendee_service.access_token(attendee)))
-    # The page carries the attendee's personal token: never keep it in a shared cache.
+    response = Response(render_template("scan/scanner.html", event=event))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/e/<slug>/scan/session")
+def scanner_session(slug: str) -> Any:
+    """JSON for the scanner page: who is signed in here and their API token (never cached)."""
+    event = get_event(slug)
+    attendee = current_attendee(event.id)
+    if attendee is None:
+        response = error_response(401, "signed_out", _("Sign in again to send your scans."))
+    else:
+        response = jsonify({"attendee": {"id": attendee.id, "name": attendee.name},
+                            "token": attendee_service.access_token(attendee)})
+    # It carries the attendee's personal token: never keep it in any cache.
     response.headers["Cache-Control"] = "no-store"
     return response
 
