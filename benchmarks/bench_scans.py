@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -150,7 +151,7 @@ def gunicorn(app_spec: str | None, db_url: str, workdir: Path, label: str,
                         f"gunicorn did not start: {log.read_text()[-2000:]}") from None
                 time.sleep(0.2)
         time.sleep(1.0)  # let every worker finish importing
-        yield f"http://127.0.0.1:{port}", log
+        yield f"http://127.0.0.1:{port}", log, proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -163,19 +164,51 @@ def gunicorn(app_spec: str | None, db_url: str, workdir: Path, label: str,
 # --- load generators -------------------------------------------------------------------------
 
 
+def server_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) used so far by the processes of session ``group``."""
+    ticks = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == group:  # session id: gunicorn's master and its workers
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def capacity(base: str, pairs_file: Path, run: str, seconds: int, connections: int,
-             ) -> dict[str, Any]:
-    """Closed loop with wrk: ``connections`` keep-alive connections as fast as answered."""
+             server: int) -> dict[str, Any]:
+    """Closed loop with wrk: ``connections`` keep-alive connections as fast as answered.
+
+    Also the server's CPU time per answered request, sampled inside the recorded window:
+    unlike requests per second, it hardly depends on what else runs on the machine.
+    """
     drain = 3
+    window: dict[str, float] = {}
+
+    def sample() -> None:
+        time.sleep(1.0)
+        window["cpu0"], window["t0"] = server_cpu_seconds(server), time.monotonic()
+        time.sleep(max(1.0, seconds - 2.0))
+        window["cpu1"], window["t1"] = server_cpu_seconds(server), time.monotonic()
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     env = {**os.environ, "BENCH_PAIRS": str(pairs_file), "BENCH_RECORD_SECONDS": str(seconds),
            "BENCH_RUN": run}
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds + drain}s", "--timeout", "10s",
          "-s", str(ROOT / "benchmarks" / "wrk_scans.lua"), base],
         env=env, capture_output=True, text=True, check=True)
+    sampler.join()
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("BENCH "))
     result = json.loads(line[len("BENCH "):])
     result["per_second"] = result["ok"] / result["seconds"] if result["seconds"] else 0.0
+    cores = (window["cpu1"] - window["cpu0"]) / (window["t1"] - window["t0"])
+    result["server_cores"] = cores
+    result["server_cpu_ms"] = 1000 * cores / result["per_second"] if result["per_second"] else None
     return result
 
 
@@ -257,9 +290,10 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
         result: dict[str, Any] = {"backend": backend}
         for label, spec in (("trivial", "benchmarks.trivial_app:app"), ("eventnet", None)):
             with gunicorn(spec, db_url, workdir, f"{backend}-{label}",
-                          args.ratelimit_storage) as (base, log):
+                          args.ratelimit_storage) as (base, log, server):
                 run = f"bench-{label}-{uuid.uuid4().hex[:6]}"
-                cap = capacity(base, pairs_file, run + "-cap", args.seconds, args.connections)
+                cap = capacity(base, pairs_file, run + "-cap", args.seconds, args.connections,
+                               server)
                 busy = busy_event(base, pairs, run + "-busy", args.rate, args.seconds)
                 entry = {"capacity": cap, "busy": busy}
                 if label == "eventnet":
@@ -288,16 +322,19 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
           f"{args.attendees} attendees; capacity: {args.connections} keep-alive connections, "
           f"closed loop, {args.seconds} s (wrk); busy event: {args.rate:g} scans/s open loop, "
           f"{args.seconds} s.\n")
-    print("| database | trivial scans/s | eventnet scans/s | ratio | p50 ms | p99 ms | "
-          "trivial p99 ms | stored = acknowledged | doubled | database is locked |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| database | trivial scans/s | eventnet scans/s | ratio | app-server CPU ms per request "
+          "(trivial / eventnet) | p50 ms | p99 ms | trivial p99 ms | stored = acknowledged | "
+          "doubled | database is locked |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         t, e, c = r["trivial"], r["eventnet"], r["eventnet"]["check"]
         ratio = e["capacity"]["per_second"] / t["capacity"]["per_second"]
         exact = (c["capacity_stored"] == c["capacity_acknowledged"]
                  and c["busy_stored"] == c["busy_acknowledged"])
         print(f"| {r['backend']} | {t['capacity']['per_second']:.0f} | "
-              f"{e['capacity']['per_second']:.0f} | {ratio:.2f} | {e['busy']['p50_ms']:.1f} | "
+              f"{e['capacity']['per_second']:.0f} | {ratio:.2f} | "
+              f"{t['capacity']['server_cpu_ms']:.2f} / {e['capacity']['server_cpu_ms']:.2f} | "
+              f"{e['busy']['p50_ms']:.1f} | "
               f"{e['busy']['p99_ms']:.1f} | {t['busy']['p99_ms']:.1f} | "
               f"{'yes' if exact else 'NO'} ({c['capacity_stored'] + c['busy_stored']}) | "
               f"{c['doubled']} | {c['database_is_locked']} |")
