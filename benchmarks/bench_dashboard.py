@@ -172,7 +172,7 @@ def populate(attendee_count: int = 5000, scan_count: int = 100_000, seed: int = 
         {"event_id": event.id, "attendee_id": a, "kind": "followup",
          "dedupe_key": f"followup:{event.id}:{a}", "to_address": f"a{a}@example.org",
          "from_address": "events@example.org", "reply_to": "", "subject": "Your follow-up",
-         "body_text": "", "body_html": "", "headers": {}, "status": rng.choice(statuses),
+         "headers": {}, "status": rng.choice(statuses),
          "attempts": 1, "next_attempt_at": now, "last_error": "", "message_id": "",
          "created_at": now} for a in ids[:3000]])
     db.session.commit()

@@ -23,6 +23,7 @@ _ENV: dict[str, tuple[str, Any, Any]] = {
     "EVENTNET_SMTP_PASSWORD": ("SMTP_PASSWORD", None, str),
     "EVENTNET_SMTP_SECURITY": ("SMTP_SECURITY", "none", str),  # none | starttls | ssl
     "EVENTNET_SMTP_TIMEOUT": ("SMTP_TIMEOUT", 30, int),
+    "EVENTNET_SMTP_CONNECTIONS": ("SMTP_CONNECTIONS", 8, int),  # per delivery worker
     "EVENTNET_MAIL_SYNC": ("MAIL_SYNC", True, lambda v: v.lower() in ("1", "true", "yes")),
     "EVENTNET_BROKER_URL": ("BROKER_URL", None, str),
     "EVENTNET_CELERY_QUEUE": ("CELERY_QUEUE", "eventnet", str),

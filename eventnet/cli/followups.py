@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from eventnet.cli import ServiceCommand
+from eventnet.mail.transports import make_transport
 from eventnet.mail.worker import DeliveryStats, deliver_due, dispatch
 from eventnet.services import followup_mail, followups, intros
 from eventnet.services.events import get_event
@@ -57,30 +59,58 @@ def send(slug: str, dry_run: bool) -> None:
     if dry_run:
         _report(followup_mail.queue_followups(event.id, dry_run=True), dry_run=True)
         return
-    plan = followup_mail.queue_followups(event.id, dry_run=True)
     if current_app.config.get("BROKER_URL") or not current_app.config.get("MAIL_SYNC", True):
-        with click.progressbar(length=plan.queued, label="Queueing follow-ups",
-                               file=sys.stderr) as bar:
-            result = followup_mail.queue_followups(event.id, progress=bar.update,
-                                                   on_batch=dispatch)
+        with _Progress("Queueing follow-ups") as bar:
+            result = followup_mail.queue_followups(event.id, on_plan=bar.start,
+                                                   progress=bar.update, on_batch=dispatch)
         _report(result, dry_run=False)
         click.echo("Handed to the delivery workers (`eventnet outbox work` or Celery).")
         return
-    with click.progressbar(length=plan.queued, label="Rendering and queueing",
-                           file=sys.stderr) as bar:
-        result = followup_mail.queue_followups(event.id, progress=bar.update)
+    with _Progress("Rendering and queueing") as bar:
+        result = followup_mail.queue_followups(event.id, on_plan=bar.start,
+                                               progress=bar.update)
     _report(result, dry_run=False)
     totals = DeliveryStats()
-    with click.progressbar(length=len(result.message_ids), label="Delivering",
-                           file=sys.stderr) as bar:
-        for start in range(0, len(result.message_ids), 50):
-            chunk = result.message_ids[start:start + 50]
-            stats = deliver_due(ids=chunk)
-            totals.sent += stats.sent
-            totals.retried += stats.retried
-            totals.failed += stats.failed
-            bar.update(len(chunk))
+    transport = make_transport(current_app.config, current_app.instance_path)
+    try:
+        with click.progressbar(length=len(result.message_ids), label="Delivering",
+                               file=sys.stderr) as bar:
+            for start in range(0, len(result.message_ids), 200):
+                chunk = result.message_ids[start:start + 200]
+                stats = deliver_due(ids=chunk, transport=transport)
+                totals.sent += stats.sent
+                totals.retried += stats.retried
+                totals.failed += stats.failed
+                bar.update(len(chunk))
+    finally:
+        transport.close()
     click.echo(f"sent {totals.sent}, will retry {totals.retried}, failed {totals.failed}.")
+
+
+class _Progress:
+    """A progress bar that appears once its length is known (after the matching engine).
+
+    Counting first with a dry run would run the engine over the whole event twice.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
+
+    def start(self, length: int) -> None:
+        self._bar = click.progressbar(length=length, label=self.label, file=sys.stderr)
+        self._bar.__enter__()
+
+    def update(self, done: int) -> None:
+        if self._bar is not None:
+            self._bar.update(done)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
 
 
 def _report(result: followup_mail.QueueResult, *, dry_run: bool) -> None:

@@ -28,7 +28,22 @@ class Rendered:
     html: str
 
 
-def _bound_gettext(lang: str) -> dict[str, Any]:
+def translations_for(language: str) -> Any:
+    """The gettext catalog of a language, looked up once per process.
+
+    Flask-Babel finds it again on every call (locale, domain, cache); rendering thousands
+    of follow-ups asked for it three times each.
+    """
+    lang = language if language in LANGUAGES else "en"
+    cache = current_app.extensions.setdefault("eventnet.mail.translations", {})
+    translations = cache.get(lang)
+    if translations is None:
+        with force_locale(lang):
+            translations = cache[lang] = get_translations()
+    return translations
+
+
+def _bound_gettext(translations: Any) -> dict[str, Any]:
     """``gettext``/``ngettext`` bound to one language's catalog, for the template context.
 
     Jinja's i18n ``_`` resolves ``gettext`` from the context first; binding it once per
@@ -36,7 +51,6 @@ def _bound_gettext(lang: str) -> dict[str, Any]:
     long follow-ups. Same semantics as Jinja's newstyle gettext: variables are escaped
     when autoescaping and substituted with ``%``.
     """
-    translations = get_translations()
 
     @pass_context
     def gettext(__context: Any, __string: str, **variables: Any) -> str:
@@ -78,11 +92,12 @@ def _direct_underscore(lang_gettext: Callable[[str], str], *, escape: bool) -> C
 def render_email(name: str, language: str, **context: Any) -> Rendered:
     """Render ``email/<name>.txt`` and ``.html``; the text template sets ``subject``."""
     lang = language if language in LANGUAGES else "en"
-    with force_locale(lang):
+    translations = translations_for(lang)
+    with force_locale(lang):  # for the context processors and filters such as local_time
         env = current_app.jinja_env
         current_app.update_template_context(context)
-        context.update(_bound_gettext(lang))
-        lang_gettext = get_translations().gettext
+        context.update(_bound_gettext(translations))
+        lang_gettext = translations.gettext
         text_tmpl = env.get_template(f"email/{name}.txt")
         module = text_tmpl.make_module(
             {**context, "_": _direct_underscore(lang_gettext, escape=False)})

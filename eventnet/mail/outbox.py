@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from eventnet.extensions import db
 from eventnet.mail.compose import Rendered
-from eventnet.models import OutboundEmail
+from eventnet.models import OutboundEmail, OutboundEmailBody
 
 
 def queue_email(*, kind: str, to: str, rendered: Rendered, from_address: str,
@@ -29,9 +29,13 @@ def queue_email(*, kind: str, to: str, rendered: Rendered, from_address: str,
             return None
     message = OutboundEmail(
         kind=kind, to_address=to, from_address=from_address, reply_to=reply_to,
-        subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-        headers=headers or {}, event_id=event_id, attendee_id=attendee_id,
-        dedupe_key=dedupe_key,
+        subject=rendered.subject, body=body_of(rendered), headers=headers or {},
+        event_id=event_id, attendee_id=attendee_id, dedupe_key=dedupe_key,
     )
     session.add(message)
     return message
+
+
+def body_of(rendered: Rendered) -> OutboundEmailBody:
+    """The stored content of a message: the plain-text and HTML parts."""
+    return OutboundEmailBody(text=rendered.text, html=rendered.html)

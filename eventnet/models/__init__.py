@@ -5,7 +5,7 @@ from eventnet.models.attendee import Attendee, Badge, CheckIn
 from eventnet.models.event import Event, Person
 from eventnet.models.intro import Introduction
 from eventnet.models.organizer import Community, Invitation, Membership, Organizer
-from eventnet.models.outbox import OutboundEmail
+from eventnet.models.outbox import OutboundEmail, OutboundEmailBody
 from eventnet.models.scan import Connection, Scan
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Membership",
     "Organizer",
     "OutboundEmail",
+    "OutboundEmailBody",
     "Person",
     "Scan",
     "utcnow",

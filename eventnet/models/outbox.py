@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventnet.extensions import db
 from eventnet.models._types import JSONType, UTCDateTime, utcnow
@@ -44,8 +45,6 @@ class OutboundEmail(db.Model):  # type: ignore[name-defined,misc]
     from_address: Mapped[str] = mapped_column(String(320))
     reply_to: Mapped[str] = mapped_column(String(254), default="")
     subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text, default="")
     headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -56,3 +55,28 @@ class OutboundEmail(db.Model):  # type: ignore[name-defined,misc]
     message_id: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    body: Mapped[OutboundEmailBody | None] = relationship(
+        back_populates="email", cascade="all, delete-orphan", passive_deletes=True)
+    #: the plain-text and HTML parts, kept in ``outbound_email_body``
+    body_text: AssociationProxy[str] = association_proxy(
+        "body", "text", creator=lambda text: OutboundEmailBody(text=text, html=""))
+    body_html: AssociationProxy[str] = association_proxy(
+        "body", "html", creator=lambda html: OutboundEmailBody(text="", html=html))
+
+
+class OutboundEmailBody(db.Model):  # type: ignore[name-defined,misc]
+    """The content of an outbox message, written once when it is queued.
+
+    Apart from the row whose status changes as the message is delivered: on SQLite an
+    UPDATE rewrites the whole row, overflow pages included, and a follow-up is ~20 KiB.
+    """
+
+    __tablename__ = "outbound_email_body"
+
+    email_id: Mapped[int] = mapped_column(
+        ForeignKey("outbound_email.id", ondelete="CASCADE"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text, default="")
+
+    email: Mapped[OutboundEmail] = relationship(back_populates="body")

@@ -14,6 +14,7 @@ from eventnet.models import (
     Event,
     Introduction,
     OutboundEmail,
+    OutboundEmailBody,
     Scan,
     utcnow,
 )
@@ -63,8 +64,12 @@ def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResu
             delete(OutboundEmail).where(OutboundEmail.attendee_id == attendee_id,
                                         OutboundEmail.status == QUEUED)
             .execution_options(synchronize_session=False)).rowcount or 0
+        session.execute(delete(OutboundEmailBody).where(OutboundEmailBody.email_id.in_(
+                            select(OutboundEmail.id)
+                            .where(OutboundEmail.attendee_id == attendee_id)))
+                        .execution_options(synchronize_session=False))
         session.execute(update(OutboundEmail).where(OutboundEmail.attendee_id == attendee_id)
-                        .values(attendee_id=None, to_address="", body_text="", body_html="")
+                        .values(attendee_id=None, to_address="")
                         .execution_options(synchronize_session=False))
         session.execute(update(Event).where(Event.id == attendee.event_id)
                         .values(erased_scan_count=Event.erased_scan_count + scans)

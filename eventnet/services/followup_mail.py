@@ -12,18 +12,32 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import force_locale, get_translations
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, func, insert, or_, select, union
 
 from eventnet.config import LANGUAGES
 from eventnet.database import conflict_insert, write_transaction
 from eventnet.extensions import db
-from eventnet.mail.compose import Rendered, datetime_formatter, render_email, sender
+from eventnet.mail.compose import (
+    Rendered,
+    datetime_formatter,
+    render_email,
+    sender,
+    translations_for,
+)
+from eventnet.mail.outbox import body_of
 from eventnet.mail.worker import DeliveryThread, dispatch
 from eventnet.matching import FollowUp
 from eventnet.matching.reasons import describe
-from eventnet.models import Attendee, Event, Introduction, OutboundEmail, Scan, utcnow
+from eventnet.models import (
+    Attendee,
+    Event,
+    Introduction,
+    OutboundEmail,
+    OutboundEmailBody,
+    Scan,
+    utcnow,
+)
 from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
 from eventnet.services import links
 from eventnet.services.attendees import MAGIC_PURPOSE
@@ -155,7 +169,7 @@ class _ReconnectCard:
 def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
              *, preview: bool) -> dict[str, Any]:
     when = datetime_formatter(me.language, event.timezone or "UTC")
-    gettext = get_translations().gettext  # bound once: describe() calls it per reason
+    gettext = translations_for(me.language).gettext  # describe() calls it per reason
     met = []
     for entry in followup.met:
         other = rows.get(entry.attendee_id)
@@ -205,10 +219,13 @@ def render_followup(event: Event, me: Any, followup: FollowUp, rows: dict[int, A
                     *, preview: bool = False) -> tuple[Rendered, dict[str, str]]:
     """The follow-up email of one attendee in their language, with its list headers."""
     language = me.language if me.language in LANGUAGES else "en"
-    with force_locale(language):
-        context = _context(event, me, followup, rows, preview=preview)
-        rendered = render_email("followup", language, **context)
+    context = _context(event, me, followup, rows, preview=preview)
+    rendered = render_email("followup", language, **context)
     return rendered, list_headers(me, language, preview=preview)
+
+
+_INSERT_MESSAGE = insert(OutboundEmail.__table__)
+_INSERT_BODY = insert(OutboundEmailBody.__table__)
 
 
 def _lock_event(event_id: int) -> Event:
@@ -247,11 +264,13 @@ def _queued_attendees(event_id: int, attendee_ids: Iterable[int] | None = None) 
 
 def queue_followups(event_id: int, *, dry_run: bool = False,
                     progress: Callable[[int], None] | None = None,
-                    on_batch: Callable[[list[int]], None] | None = None) -> QueueResult:
+                    on_batch: Callable[[list[int]], None] | None = None,
+                    on_plan: Callable[[int], None] | None = None) -> QueueResult:
     """Queue every due follow-up of the event with its proposed introductions.
 
-    Attendees already queued are left alone; ``progress(n)`` is called as batches commit,
-    ``on_batch(ids)`` with the ids of each committed batch. Raises NotFound.
+    Attendees already queued are left alone; ``on_plan(n)`` is called with how many are
+    to be queued once that is known (before rendering), ``progress(n)`` as batches
+    commit, ``on_batch(ids)`` with the ids of each committed batch. Raises NotFound.
     """
     event = db.session.get(Event, event_id)
     if event is None:
@@ -273,6 +292,8 @@ def queue_followups(event_id: int, *, dry_run: bool = False,
     if dry_run:
         result.queued = len(todo)
         return result
+    if on_plan is not None:
+        on_plan(len(todo))
     from_address = sender(event.followup_sender_name or event.name)
     for start in range(0, len(todo), BATCH):
         batch = todo[start:start + BATCH]
@@ -282,7 +303,7 @@ def queue_followups(event_id: int, *, dry_run: bool = False,
         with write_transaction() as session:
             _lock_event(event_id)
             taken = _queued_attendees(event_id, batch)
-            messages, intros = [], []
+            messages, bodies, intros = [], [], []
             now = utcnow()
             for attendee_id in batch:
                 if attendee_id in taken:
@@ -290,25 +311,32 @@ def queue_followups(event_id: int, *, dry_run: bool = False,
                     continue
                 row, followup = rows[attendee_id], built.followups[attendee_id]
                 mail, headers = rendered[attendee_id]
-                messages.append(OutboundEmail(
-                    kind=KIND, to_address=row.email, from_address=from_address,
-                    reply_to=event.followup_reply_to, subject=mail.subject,
-                    body_text=mail.text, body_html=mail.html, headers=headers,
-                    event_id=event_id, attendee_id=attendee_id,
-                    dedupe_key=dedupe_key(event_id, attendee_id)))
+                messages.append({
+                    "kind": KIND, "to_address": row.email, "from_address": from_address,
+                    "reply_to": event.followup_reply_to, "subject": mail.subject,
+                    "headers": headers, "event_id": event_id, "attendee_id": attendee_id,
+                    "dedupe_key": dedupe_key(event_id, attendee_id), "status": QUEUED,
+                    "attempts": 0, "next_attempt_at": now, "last_error": "",
+                    "message_id": "", "created_at": now})
+                bodies.append({"text": mail.text, "html": mail.html})
                 intros += [{
                     "event_id": event_id, "requester_id": attendee_id,
                     "recipient_id": s.attendee_id, "status": "proposed", "score": s.score,
                     "reasons": [{"code": r.code, "params": dict(r.params)} for r in s.reasons],
                     "message": "", "proposed_at": now,
                 } for s in followup.introductions]
-            session.add_all(messages)
+            new_ids = []
+            if messages:
+                # executemany with RETURNING: one compiled statement per table and batch
+                new_ids = list(session.connection().execute(
+                    _INSERT_MESSAGE.returning(OutboundEmail.__table__.c.id,
+                                              sort_by_parameter_order=True),
+                    messages).scalars())
+                session.connection().execute(_INSERT_BODY, [
+                    {"email_id": i, **body} for i, body in zip(new_ids, bodies, strict=True)])
             if intros:
-                # executemany: one compiled statement whatever the batch's size
                 session.execute(conflict_insert(Introduction).on_conflict_do_nothing(
                     index_elements=["event_id", "requester_id", "recipient_id"]), intros)
-            session.flush()
-            new_ids = [int(m.id) for m in messages]
         result.queued += len(new_ids)
         result.message_ids += new_ids
         if on_batch is not None and new_ids:
@@ -382,8 +410,8 @@ def send_test(event: Event, attendee_id: int, to_address: str) -> int:
         message = OutboundEmail(
             kind="test", to_address=to_address,
             from_address=sender(event.followup_sender_name or event.name),
-            reply_to=event.followup_reply_to, subject=test.subject, body_text=test.text,
-            body_html=test.html, headers=headers, event_id=event.id)
+            reply_to=event.followup_reply_to, subject=test.subject, body=body_of(test),
+            headers=headers, event_id=event.id)
         session.add(message)
         session.flush()
         message_id = int(message.id)

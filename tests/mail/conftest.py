@@ -21,6 +21,11 @@ class SlowSink(SMTPSink):
     delay: float = 0.05
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        # Shielded: aiosmtpd cancels the handler when the client goes away, but a real
+        # server has the message once it has the final dot, answer sent or not.
+        return await asyncio.shield(self._slow_accept(server, session, envelope))
+
+    async def _slow_accept(self, server: Any, session: Any, envelope: Any) -> str:
         await asyncio.sleep(self.delay)
         return await super().handle_DATA(server, session, envelope)
 

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from email import message_from_bytes, policy
+from types import SimpleNamespace
 
 import pytest
 
 from eventnet.mail.compose import render_email
-from eventnet.mail.transports import FileTransport, PermanentError, SMTPTransport, TransientError
-from eventnet.mail.worker import build_message, deliver_due
+from eventnet.mail.transports import (
+    FileTransport,
+    PermanentError,
+    SMTPTransport,
+    TransientError,
+    send_one,
+)
+from eventnet.mail.worker import deliver_due, outgoing
 from eventnet.models import OutboundEmail
 
 
-def _row(**fields):
+def _fields(**fields):
     fields.setdefault("kind", "test")
     fields.setdefault("to_address", "ada@example.org")
     fields.setdefault("from_address", "Meetup <events@eventnet.test>")
@@ -22,12 +29,23 @@ def _row(**fields):
     fields.setdefault("headers", {})
     fields.setdefault("reply_to", "")
     fields.setdefault("message_id", "")
-    return OutboundEmail(**fields)
+    return fields
+
+
+def _row(**fields):
+    return OutboundEmail(**_fields(**fields))
+
+
+def _message(**fields):
+    """The message the worker would send for an outbox row with these fields."""
+    f = _fields(**fields)
+    return outgoing(SimpleNamespace(**f, text=f["body_text"], html=f["body_html"],
+                                    attempts=0))
 
 
 def test_file_backend_writes_readable_eml(tmp_path):
     transport = FileTransport(tmp_path / "outbox")
-    transport.send(build_message(_row()))
+    send_one(transport, _message())
     [path] = (tmp_path / "outbox").glob("*.eml")
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert message["Subject"] == "Hello ✓"
@@ -37,7 +55,7 @@ def test_file_backend_writes_readable_eml(tmp_path):
 
 def test_smtp_transport_sends_multipart(smtp):
     transport = SMTPTransport(smtp.host, smtp.port)
-    transport.send(build_message(_row(reply_to="org@example.org")))
+    send_one(transport, _message(reply_to="org@example.org"))
     transport.close()
     [message] = smtp.messages
     assert message["Reply-To"] == "org@example.org"
@@ -49,17 +67,17 @@ def test_smtp_errors_are_classified(smtp):
     try:
         smtp.reject_with = "451"
         with pytest.raises(TransientError):
-            transport.send(build_message(_row()))
+            send_one(transport, _message())
         smtp.reject_with = "550"
         with pytest.raises(PermanentError):
-            transport.send(build_message(_row()))
+            send_one(transport, _message())
         smtp.reject_with = None
-        transport.send(build_message(_row()))  # the connection is still usable
+        send_one(transport, _message())  # the connection is still usable
     finally:
         transport.close()
     assert len(smtp.messages) == 1
     with pytest.raises(TransientError):
-        SMTPTransport("127.0.0.1", 1).send(build_message(_row()))
+        send_one(SMTPTransport("127.0.0.1", 1), _message())
     with pytest.raises(ValueError):
         SMTPTransport(smtp.host, smtp.port, security="tls13")
 
