@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from eventnet.matching.graph import Pair, build_graph, fold
 from eventnet.matching.met import met_list
 from eventnet.matching.model import Encounter, FollowUp, PastEncounter, Person, Settings
+from eventnet.matching.order import TieBreak, event_seed
 from eventnet.matching.profiles import build_index
 from eventnet.matching.reconnect import earlier_events, reconnect_lists, relevant_past
 from eventnet.matching.suggest import (
@@ -62,7 +63,8 @@ def _build(
     if len(by_id) != len(people):
         raise ValueError("attendee ids must be unique")
     pairs = fold(encounters, set(by_id))
-    graph = build_graph(pairs)
+    tiebreak = TieBreak(by_id, event_seed(event_name))
+    graph = build_graph(pairs, tiebreak)
     index = build_index(people)
     past = relevant_past(past, event_name, community)
     earlier = earlier_events(past)
@@ -93,11 +95,11 @@ def _build(
     together: dict[int, dict[int, float]] = {}
     for u in receivers:
         ranked[u], together[u] = candidates_for(
-            by_id[u], graph, index, fields, excluded[u], eligible, engaged)
+            by_id[u], graph, index, fields, excluded[u], eligible, engaged, tiebreak)
     fallback = sorted((v for v in graph.neighbours if eligible[v]),
                       key=lambda v: (-len(graph.neighbours[v]), v))
     chosen = allocate(ranked, fallback, excluded, settings.intro_count,
-                      settings.effective_exposure_cap)
+                      settings.effective_exposure_cap, tiebreak)
 
     reconnect = reconnect_lists(people, past, met_ids, settings.reconnect_size)
     out: dict[int, FollowUp] = {}

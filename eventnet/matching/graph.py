@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from eventnet.matching.model import Encounter, Match
+from eventnet.matching.order import GOLDEN, MASK, TieBreak
 
 
 @dataclass(slots=True)
@@ -79,18 +80,24 @@ def fold(encounters: Iterable[Encounter], known: set[int]) -> dict[tuple[int, in
 
 @dataclass
 class Graph:
-    """Adjacency lists sorted by (-strength, id), with the time each pair first met."""
+    """Adjacency lists, strongest tie first, with the times each pair first and last met.
 
-    neighbours: dict[int, list[tuple[int, float, float]]]  # id -> [(other, strength, first_ts)]
+    Equally strong ties are ordered by the more recent encounter, then by the event's
+    `TieBreak` (never by id: only the first ties of a busy person are followed, and ids grow
+    with registration order).
+    """
+
+    # id -> [(other, strength, first_ts, last_ts)]
+    neighbours: dict[int, list[tuple[int, float, float, float]]]
     total: dict[int, float]  # sum of strengths per attendee
     last_seen: dict[int, float]  # timestamp of each attendee's last encounter
     start: float
     end: float
 
 
-def build_graph(pairs: dict[tuple[int, int], Pair]) -> Graph:
+def build_graph(pairs: dict[tuple[int, int], Pair], tiebreak: TieBreak) -> Graph:
     """Weighted, time-stamped adjacency of the event."""
-    neighbours: dict[int, list[tuple[int, float, float]]] = {}
+    neighbours: dict[int, list[tuple[int, float, float, float]]] = {}
     last_seen: dict[int, float] = {}
     start, end = float("inf"), float("-inf")
     for (a, b) in sorted(pairs):
@@ -99,15 +106,17 @@ def build_graph(pairs: dict[tuple[int, int], Pair]) -> Graph:
         first = pair.first_at.timestamp()
         last = pair.last_at.timestamp()
         start, end = min(start, first), max(end, last)
-        neighbours.setdefault(a, []).append((b, weight, first))
-        neighbours.setdefault(b, []).append((a, weight, first))
+        neighbours.setdefault(a, []).append((b, weight, first, last))
+        neighbours.setdefault(b, []).append((a, weight, first, last))
         for x in (a, b):
             if last > last_seen.get(x, float("-inf")):
                 last_seen[x] = last
     total = {}
+    rank = tiebreak.rank
     for node, adj in neighbours.items():
-        adj.sort(key=lambda item: (-item[1], item[0]))
-        total[node] = sum(w for _, w, _ in adj)
+        mine = rank[node]
+        adj.sort(key=lambda item: (-item[1], -item[3], ((rank[item[0]] ^ mine) * GOLDEN) & MASK))
+        total[node] = sum(item[1] for item in adj)
     if not pairs:
         start = end = 0.0
     return Graph(neighbours, total, last_seen, start, end)

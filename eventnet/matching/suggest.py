@@ -16,6 +16,7 @@ from operator import itemgetter
 
 from eventnet.matching.graph import Graph
 from eventnet.matching.model import Person, Reason, Suggestion
+from eventnet.matching.order import GOLDEN, MASK, TieBreak
 from eventnet.matching.profiles import (
     ProfileIndex,
     field_of,
@@ -66,9 +67,9 @@ def walk_scores(source: int, graph: Graph) -> tuple[dict[int, float], dict[int, 
     tau = SAME_CONVERSATION_SECONDS
     horizon = 4 * tau
     total_u = totals[source]
-    for w, weight_uw, t_uw in adjacency[source][:NEIGHBOUR_CAP]:
+    for w, weight_uw, t_uw, _ in adjacency[source][:NEIGHBOUR_CAP]:
         step = weight_uw / total_u / totals[w]
-        for v, weight_wv, t_wv in adjacency[w][:NEIGHBOUR_CAP]:
+        for v, weight_wv, t_wv, _ in adjacency[w][:NEIGHBOUR_CAP]:
             if v == source:
                 continue
             mass = step * weight_wv
@@ -89,7 +90,7 @@ def walk_scores(source: int, graph: Graph) -> tuple[dict[int, float], dict[int, 
 
 def _step(
     mass: dict[int, float],
-    adjacency: Mapping[int, list[tuple[int, float, float]]],
+    adjacency: Mapping[int, list[tuple[int, float, float, float]]],
     totals: Mapping[int, float],
     width: int,
 ) -> dict[int, float]:
@@ -97,7 +98,7 @@ def _step(
     out: dict[int, float] = {}
     for node, m in heapq.nlargest(width, mass.items(), key=itemgetter(1)):
         total = totals[node]
-        for v, weight, _ in adjacency[node][:NEIGHBOUR_CAP]:
+        for v, weight, _, _ in adjacency[node][:NEIGHBOUR_CAP]:
             out[v] = out.get(v, 0.0) + m * weight / total
     return out
 
@@ -123,25 +124,27 @@ def candidates_for(
     excluded: set[int],
     eligible: Mapping[int, bool],
     engaged: Mapping[int, float],
+    tiebreak: TieBreak,
 ) -> tuple[list[Candidate], dict[int, float]]:
-    """Best candidates for `me`, best first, and the same-conversation part of their walk score."""
+    """Best candidates for `me`, best first, and the same-conversation part of their walk score.
+
+    Equal scores are ordered by `tiebreak` from `me`'s side, not by id: the lists are cut.
+    """
+    rank = tiebreak.rank
+    mine = rank[me.id]
     walk: dict[int, float] = {}
     together: dict[int, float] = {}
     if me.id in graph.neighbours:
         walk, together = walk_scores(me.id, graph)
     for v in excluded:
         walk.pop(v, None)
-    graph_ranked: list[tuple[float, int]] = []
-    best = heapq.nlargest(3 * CANDIDATE_CAP, walk.items(), key=lambda item: (item[1], -item[0]))
-    for v, s in best:
-        if eligible.get(v, False):
-            graph_ranked.append((s, v))
-    if len(graph_ranked) < CANDIDATE_CAP and len(walk) > 3 * CANDIDATE_CAP:
-        graph_ranked = sorted(((s, v) for v, s in walk.items() if eligible.get(v, False)),
-                              key=lambda item: (-item[0], item[1]))
-    graph_ranked = graph_ranked[:CANDIDATE_CAP]
-    top = graph_ranked[0][0] if graph_ranked else 1.0
-    pool: dict[int, float] = {v: s / top for s, v in graph_ranked}
+    best = _top(walk, 3 * CANDIDATE_CAP, rank, mine)
+    graph_best = {v: s for v, s in best.items() if eligible.get(v, False)}
+    if len(graph_best) < CANDIDATE_CAP and len(walk) > 3 * CANDIDATE_CAP:
+        graph_best = {v: s for v, s in walk.items() if eligible.get(v, False)}
+    graph_best = _top(graph_best, CANDIDATE_CAP, rank, mine)
+    top = max(graph_best.values(), default=1.0)
+    pool: dict[int, float] = {v: s / top for v, s in graph_best.items()}
 
     profile: dict[int, float] = {}
     for features, postings, weight, cap in (
@@ -156,20 +159,42 @@ def candidates_for(
             profile[v] = profile.get(v, 0.0) + weight * (n if n < cap else cap)
     for v in excluded:
         profile.pop(v, None)
-    best_profile = heapq.nlargest(2 * CANDIDATE_CAP, profile.items(), key=itemgetter(1))
-    profile = {v: s for v, s in best_profile if eligible.get(v, False)}
+    best_profile = _top(profile, 2 * CANDIDATE_CAP, rank, mine)
+    profile = {v: s for v, s in best_profile.items() if eligible.get(v, False)}
 
     known = known_fields(me.id, graph, fields)
-    out = []
+    ranked: list[tuple[float, int, Candidate]] = []
     for v in set(pool) | set(profile):
         base = pool.get(v, 0.0) + profile.get(v, 0.0)
         other = fields.get(v, frozenset())
         if other and known and other.isdisjoint(known):
             base *= OTHER_FIELD
-        out.append(Candidate(v, base * engaged.get(v, 1.0), walk.get(v, 0.0)))
-    out.sort(key=lambda c: (-c.score, c.id))
-    out = out[:CANDIDATE_CAP]
+        score = base * engaged.get(v, 1.0)
+        # The tie-break is distinct for every v, so the candidates themselves are never compared.
+        ranked.append((-score, ((rank[v] ^ mine) * GOLDEN) & MASK,
+                       Candidate(v, score, walk.get(v, 0.0))))
+    ranked.sort()
+    out = [c for _, _, c in ranked[:CANDIDATE_CAP]]
     return out, {c.id: together[c.id] for c in out if c.id in together}
+
+
+def _top(scores: dict[int, float], n: int, rank: Mapping[int, int], mine: int) -> dict[int, float]:
+    """The `n` highest scores; scores tied at the cut are kept in the event's tie-break order
+    from the attendee's side (rank `mine`), not by id or by the order they were reached.
+
+    Ties are looked at only when they straddle the cut: hashing every score would cost a
+    quarter of the run.
+    """
+    if len(scores) <= n:
+        return scores
+    best = heapq.nlargest(n, scores.items(), key=itemgetter(1))
+    cut = best[-1][1]
+    if list(scores.values()).count(cut) == [s for _, s in best].count(cut):
+        return dict(best)
+    kept = {v: s for v, s in best if s > cut}
+    tied = sorted((((rank[v] ^ mine) * GOLDEN) & MASK, v) for v, s in scores.items() if s == cut)
+    kept.update((v, cut) for _, v in tied[: n - len(kept)])
+    return kept
 
 
 def allocate(
@@ -178,18 +203,21 @@ def allocate(
     excluded: Mapping[int, set[int]],
     count: int,
     cap: int,
+    tiebreak: TieBreak,
 ) -> dict[int, list[Candidate]]:
     """Give every attendee `count` suggestions while nobody is suggested more than `cap` times.
 
     Round robin, one suggestion per attendee per round, the attendee with the strongest best
-    candidate first (popular people go where the evidence for them is strongest); lists still
-    short at the end are completed from `fallback`.
+    candidate first (popular people go where the evidence for them is strongest; equal evidence
+    in the event's `tiebreak` order, not by id); lists still short at the end are completed
+    from `fallback`.
     """
     load: dict[int, int] = {}
     chosen: dict[int, list[Candidate]] = {u: [] for u in ranked}
     taken: dict[int, set[int]] = {u: set() for u in ranked}
     cursor = dict.fromkeys(ranked, 0)
-    order = sorted(ranked, key=lambda u: (-(ranked[u][0].score if ranked[u] else 0.0), u))
+    order = sorted(ranked, key=lambda u: (-(ranked[u][0].score if ranked[u] else 0.0),
+                                          tiebreak.rank[u]))
     for _ in range(count):
         for u in order:
             options = ranked[u]
@@ -222,7 +250,7 @@ def allocate(
 def known_fields(me: int, graph: Graph, fields: Mapping[int, frozenset[str]]) -> set[str]:
     """Fields and roles the attendee already knows: their own and their strongest contacts'."""
     known = set(fields.get(me, frozenset()))
-    for w, _, _ in graph.neighbours.get(me, [])[:NEIGHBOUR_CAP]:
+    for w, _, _, _ in graph.neighbours.get(me, [])[:NEIGHBOUR_CAP]:
         known |= fields.get(w, frozenset())
     return known
 
@@ -237,7 +265,7 @@ def explain_all(
     index: ProfileIndex,
 ) -> list[Suggestion]:
     """Turn chosen candidates into suggestions with reasons, giving before asking."""
-    mine = {w: (weight, t) for w, weight, t in graph.neighbours.get(me.id, [])}
+    mine = {w: (weight, t) for w, weight, t, _ in graph.neighbours.get(me.id, [])}
     known = known_fields(me.id, graph, fields)
     out = []
     for candidate in chosen:
@@ -249,15 +277,17 @@ def explain_all(
         for m in help_matches(index, other.id, me.id)[:2]:
             reasons.append(Reason("complementary", {"name": other.name, "offer": m.mine,
                                                     "ask": m.theirs}))
-        common = [(weight, w, t) for w, weight, t in graph.neighbours.get(other.id, [])
+        common = [(weight, w, t) for w, weight, t, _ in graph.neighbours.get(other.id, [])
                   if w in mine]
-        common.sort(key=lambda item: (-mine[item[1]][0] - item[0], item[1]))
+        # Stable sort: equally strong contacts keep the candidate's own order of ties (most
+        # recent first, then the event's tie-break), so early registrants are not named first.
+        common.sort(key=lambda item: -mine[item[1]][0] - item[0])
         if common:
             names = [people[w].name for _, w, _ in common[:3]]
             reasons.append(Reason("common_contacts", {
                 "name": other.name, "names": _and(names), "count": str(len(common))}))
             if together.get(other.id, 0.0) > 0:
-                best = min(common, key=lambda c: (abs(c[2] - mine[c[1]][1]), c[1]))
+                best = min(common, key=lambda c: abs(c[2] - mine[c[1]][1]))
                 if abs(best[2] - mine[best[1]][1]) <= 2 * SAME_CONVERSATION_SECONDS:
                     reasons.append(Reason("same_conversation", {
                         "name": other.name, "contact": people[best[1]].name}))
