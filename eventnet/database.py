@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -130,8 +131,43 @@ def _writer_connection(engine: Engine) -> Any:
     """
     entry = _writer_connections.get(engine)
     if entry is None or entry[0] != os.getpid():  # never a connection inherited through fork
-        entry = _writer_connections[engine] = (os.getpid(), engine.raw_connection())
+        connection = engine.raw_connection()
+        connection.cursor().execute("PRAGMA wal_autocheckpoint = 0")
+        _start_checkpointer(engine)
+        entry = _writer_connections[engine] = (os.getpid(), connection)
     return entry[1]
+
+
+#: how often the background checkpointer copies the WAL back into the database file
+CHECKPOINT_SECONDS = 1.0
+
+
+def _start_checkpointer(engine: Engine) -> None:
+    """Checkpoint the WAL from a thread of its own instead of inside a writer's commit.
+
+    By default the commit that makes the WAL pass 1,000 pages copies it back into the
+    database file and waits for fsync, all while holding the writer lock, so every other
+    writer waits behind a disk flush. A PASSIVE checkpoint needs no lock that writers take:
+    from this thread it runs beside them.
+    """
+    engine_ref = weakref.ref(engine)
+
+    def run() -> None:
+        connection = None
+        while True:
+            time.sleep(CHECKPOINT_SECONDS)
+            current = engine_ref()
+            if current is None:
+                break
+            try:
+                if connection is None:
+                    connection = current.raw_connection()
+                connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # a busy or vanished database: try again next time
+                connection = None
+            del current
+
+    threading.Thread(target=run, name="eventnet-wal-checkpoint", daemon=True).start()
 
 
 @contextmanager

@@ -70,3 +70,49 @@ def test_processes_writing_at_once_lose_no_check_in_scan_or_registration(tmp_pat
         counted = conn.execute(text("SELECT count(*) FROM scan WHERE is_counted"))
         assert total.scalar() == counted.scalar()
     engine.dispose()
+
+
+def test_scans_leave_the_checkpoint_to_a_background_thread(tmp_path: Path, monkeypatch):
+    """The scan writer never copies the WAL back itself (a disk flush under the writer
+    lock); a thread of its own does, within a moment."""
+    import time
+
+    from flask_migrate import upgrade
+
+    from eventnet import create_app, database
+    from eventnet.database import write_transaction
+    from eventnet.services.attendees import Profile, new_attendee
+    from eventnet.services.events import EventData, create_event
+    from eventnet.services.organizers import create_organizer
+    from eventnet.services.scans import scan_badge
+
+    monkeypatch.setattr(database, "CHECKPOINT_SECONDS", 0.2)
+    path = tmp_path / "wal.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
+                      "MAIL_BACKEND": "file", "MAIL_SYNC": False})
+    with app.app_context():
+        upgrade()
+        event = create_event(create_organizer("o@example.org", "long enough pw"), "wal",
+                             EventData(name="WAL"))
+        with write_transaction():
+            people = [new_attendee(event, Profile(name=f"A{i}", email=f"a{i}@example.org"),
+                                   source="test") for i in range(40)]
+            pairs = [(a.id, b.badge.token) for a in people for b in people if a is not b]
+        event_id = event.id
+        from eventnet.extensions import db
+
+        db.session.remove()
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        size_before = path.stat().st_size
+        for n, (scanner, token) in enumerate(pairs[:600]):
+            scan_badge(scanner, event_id, token, note=f"talked about topic {n}")
+        writer = database._writer_connections[db.engine][1]
+        assert writer.cursor().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        deadline = time.monotonic() + 10
+        while path.stat().st_size == size_before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # the new scans' pages reached the database file: something checkpointed, and no
+        # commit did (the writer's automatic checkpoint is off)
+        assert path.stat().st_size > size_before
+        db.engine.dispose()
