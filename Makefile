@@ -30,8 +30,8 @@ lint: $(STAMP)
 
 ## Extract messages, update the French catalogue, compile both
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o eventnet/translations/messages.pot .
-	$(BIN)/pybabel update -i eventnet/translations/messages.pot -d eventnet/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -w 100 -o eventnet/translations/messages.pot .
+	$(BIN)/pybabel update -i eventnet/translations/messages.pot -d eventnet/translations --no-fuzzy-matching -w 100
 	$(BIN)/pybabel compile -d eventnet/translations
 
 ## Long-running soak tests, kept out of `make test`
