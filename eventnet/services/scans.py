@@ -20,13 +20,14 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select, type_coerce, update
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import aliased
 
 from eventnet.database import conflict_insert, raw_read, raw_write_transaction, write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, Connection, Scan, utcnow
 from eventnet.models._types import UTCDateTime
 from eventnet.services import tokens
-from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound
+from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound, Unauthorized
 
 #: a second scan of the same person by the same scanner within this window is stored
 #: but does not count as another encounter
@@ -70,25 +71,33 @@ class ScannerRef:
 
     attendee_id: int
     event_id: int
+    #: the access token's hash, for ``scan_badge`` to check it again in its own statement
+    token_hash: str = ""
 
 
-#: valid access tokens seen lately, per process: most API calls of an attendee then need no
-#: lookup. A revoked token (new secret_version, erasure) may work up to this long in a
-#: process that saw it just before; unknown tokens are never cached.
+#: valid access tokens seen lately, per process, for the scan API: it then finds the scanner
+#: without a query of its own, and checks the token again inside its badge lookup, so a
+#: revoked token (new secret_version, erasure) stops scanning at once. Other callers look the
+#: token up each time. Unknown tokens are never cached.
 TOKEN_CACHE_SECONDS = 30.0
 TOKEN_CACHE_SIZE = 20_000
 _token_cache: dict[str, tuple[float, ScannerRef]] = {}
 
 
-def scanner_for_token(token: str) -> ScannerRef | None:
-    """The (not erased) attendee owning this personal API secret, if any."""
+def scanner_for_token(token: str, *, cached: bool = False) -> ScannerRef | None:
+    """The (not erased) attendee owning this personal API secret, if any.
+
+    ``cached``: may answer from the per-process cache (only for ``scan_badge``, which checks
+    the token again).
+    """
     if not token.startswith("ea_") or len(token) > 100:
         return None
     digest = tokens.sha256(token)
-    cached = _token_cache.get(digest)
     now = time.monotonic()
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    if cached:
+        entry = _token_cache.get(digest)
+        if entry is not None and entry[0] > now:
+            return entry[1]
     with raw_read() as cursor:
         rows = _sql()["scanner"].run(cursor, {"hash": digest})
     if not rows:
@@ -96,9 +105,15 @@ def scanner_for_token(token: str) -> ScannerRef | None:
         return None
     if len(_token_cache) >= TOKEN_CACHE_SIZE:
         _token_cache.clear()
-    ref = ScannerRef(*rows[0])
+    ref = ScannerRef(*rows[0], token_hash=digest)
     _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, ref)
     return ref
+
+
+def invalid_token() -> Unauthorized:
+    """The refusal of an access token that is not (or no longer) valid."""
+    return Unauthorized(_("This access token is not valid (or no longer)."),
+                        code="invalid_token")
 
 
 def forget_cached_tokens() -> None:
@@ -164,6 +179,7 @@ def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
         return conflict_insert(model, dialect.name)
 
     c = Connection.__table__.c
+    scanner = aliased(Attendee)
     upsert = insert(Connection).values(
         event_id=bindparam("event_id"), a_id=bindparam("a_id"), b_id=bindparam("b_id"),
         first_met_at=bindparam("at"), last_met_at=bindparam("at"), scan_count=0,
@@ -182,7 +198,12 @@ def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
         "scanner": select(Attendee.id, Attendee.event_id).where(
             Attendee.access_token_hash == bindparam("hash"), Attendee.erased_at.is_(None)),
         "owner": select(Badge.attendee_id, Badge.revoked_at, Attendee.event_id,
-                        Attendee.erased_at, *_CARD)
+                        Attendee.erased_at, *_CARD,
+                        # the scanner's access token is still theirs (API scans only)
+                        select(scanner.id).where(
+                            scanner.id == bindparam("scanner_id"),
+                            scanner.access_token_hash == bindparam("token_hash"),
+                            scanner.erased_at.is_(None)).scalar_subquery())
         .join(Attendee, Attendee.id == Badge.attendee_id)
         .where(Badge.token == bindparam("token")),
         # the no-op update takes the row lock (PostgreSQL) and returns the current state
@@ -285,14 +306,21 @@ def badge_owner(event_id: int, token: str) -> BadgeOwner:
     return _badge_owner(_session_cursor(), _sql(), event_id, token)
 
 
-def _badge_owner(cursor: Any, sql: dict[str, _Statement], event_id: int,
-                 token: str) -> BadgeOwner:
+def _badge_owner(cursor: Any, sql: dict[str, _Statement], event_id: int, token: str,
+                 scanner_id: int = 0, token_hash: str = "") -> BadgeOwner:
+    """The badge's owner; with ``token_hash``, also checks that the scanner's access token
+    is still valid (raises Unauthorized), in the same statement."""
     if not isinstance(token, str) or not token or len(token) > 200:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
-    rows = sql["owner"].run(cursor, {"token": token_from_text(token)})
+    rows = sql["owner"].run(cursor, {"token": token_from_text(token),
+                                     "scanner_id": scanner_id, "token_hash": token_hash})
+    if token_hash and (rows[0][-1] is None if rows else not sql["scanner"].run(
+            cursor, {"hash": token_hash})):
+        _token_cache.pop(token_hash, None)
+        raise invalid_token()
     if not rows:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
-    attendee_id, revoked_at, owner_event_id, erased_at, *card_values = rows[0]
+    attendee_id, revoked_at, owner_event_id, erased_at, *card_values, _scanner_ok = rows[0]
     if erased_at is not None:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
     if owner_event_id != event_id:
@@ -324,17 +352,18 @@ def resolve_badge(scanner: Attendee, token: str) -> Attendee:
 def scan_badge(scanner_id: int, event_id: int, token: str, *, note: str | None = "",
                tags: list[str] | tuple[str, ...] | None = (),
                scanned_at: datetime | None = None, client_id: str | None = None,
-               source: str = "api") -> ScanResult:
+               source: str = "api", token_hash: str = "") -> ScanResult:
     """Record that ``scanner`` scanned the badge ``token``; idempotent per ``client_id``.
 
-    Raises NotFound (unknown badge), Conflict (other event, revoked badge, reused client_id)
-    or Invalid (self-scan, bad fields).
+    ``token_hash``: the scanner's access token (API scans), checked again in the badge lookup.
+    Raises NotFound (unknown badge), Conflict (other event, revoked badge, reused client_id),
+    Invalid (self-scan, bad fields) or Unauthorized (the access token is no longer valid).
     """
     note, clean_tags = check_scan_input(note, tags, client_id, scanned_at)
     # One transaction for the lookup and the writes: fewer round trips on the hottest path.
     with raw_write_transaction() as cursor:
         sql = _sql()
-        owner = _badge_owner(cursor, sql, event_id, token)
+        owner = _badge_owner(cursor, sql, event_id, token, scanner_id, token_hash)
         if owner.attendee_id == scanner_id:
             raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
         result = _record(event_id, scanner_id, owner.attendee_id, note, clean_tags, scanned_at,

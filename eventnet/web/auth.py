@@ -62,9 +62,13 @@ def bearer_token() -> str | None:
     return value.strip()
 
 
-def api_scanner() -> ScannerRef | None:
-    """The attendee whose access token authorizes this request (resolved once per request)."""
+def api_scanner(*, cached: bool = False) -> ScannerRef | None:
+    """The attendee whose access token authorizes this request (resolved once per request).
+
+    ``cached``: may come from the per-process token cache; only for the scan API, whose
+    ``scan_badge`` checks the token again in its own statement.
+    """
     if "api_scanner" not in g:
         token = bearer_token()
-        g.api_scanner = scanner_for_token(token) if token else None
+        g.api_scanner = scanner_for_token(token, cached=cached) if token else None
     return g.api_scanner  # type: ignore[no-any-return]

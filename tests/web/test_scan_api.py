@@ -9,11 +9,11 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.models import Connection, Membership, Scan, utcnow
+from eventnet.models import Attendee, Connection, Membership, Scan, utcnow
 from eventnet.models.organizer import ROLE_STAFF
 from eventnet.services.attendees import access_token, reissue_badge
 from eventnet.services.organizers import issue_api_token
@@ -125,6 +125,25 @@ def test_refusals_self_other_event_revoked(client, contract, make_event, make_at
         assert (response.status_code, response.get_json()["error"]["code"]) == (status, code)
         contract.check(response, "/scans", "post")
     assert _scans() == 0
+
+
+def test_a_revoked_token_stops_scanning_at_once_in_every_process(client, contract, make_event,
+                                                                 make_attendee):
+    event = make_event()
+    ann, bob, cid = make_attendee(event), make_attendee(event), make_attendee(event)
+    headers = _bearer(ann)
+    assert client.post("/api/v1/scans", json={"badge": bob.badge.token},
+                       headers=headers).status_code == 201  # the token is now cached here
+    # Another process revokes Ann's token (a new secret): this process still caches it.
+    with write_transaction():
+        db.session.execute(update(Attendee).where(Attendee.id == ann.id)
+                           .values(access_token_hash="revoked-elsewhere"))
+    for badge in (cid.badge.token, "no-such-badge"):  # a known and an unknown badge alike
+        response = client.post("/api/v1/scans", json={"badge": badge}, headers=headers)
+        assert response.status_code == 401, response.get_json()
+        assert response.get_json()["error"]["code"] == "invalid_token"
+        contract.check(response, "/scans", "post")
+    assert _scans() == 1
 
 
 def test_my_connections_edit_and_forget(client, contract, make_event, make_attendee):

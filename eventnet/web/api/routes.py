@@ -38,8 +38,7 @@ def _scanner() -> scan_service.ScannerRef:
         if bearer_token() is None:
             raise Unauthorized(_("Send your access token: Authorization: Bearer ea_..."),
                                code="missing_token")
-        raise Unauthorized(_("This access token is not valid (or no longer)."),
-                           code="invalid_token")
+        raise scan_service.invalid_token()
     return scanner
 
 
@@ -77,7 +76,7 @@ def _tags(body: dict[str, Any]) -> list[str] | None:
 @bp.post("/scans")
 def create_scan() -> Any:
     """Record a badge scan: 201 when new, 200 when its client_id was recorded before."""
-    scanner = api_scanner()
+    scanner = api_scanner(cached=True)
     if scanner is None:
         ip = limits.ip_key()
         limits.ensure_left(limits.BAD_TOKENS_PER_IP, ip)
@@ -98,7 +97,7 @@ def create_scan() -> Any:
             scanner.attendee_id, scanner.event_id, badge, note=_text(body, "note") or "",
             tags=_tags(body) or [],
             scanned_at=scan_service.parse_scanned_at(body.get("scanned_at")),
-            client_id=client_id,
+            client_id=client_id, token_hash=scanner.token_hash,
             # the in-app scanner says so; anything else is a plain API client
             source="scanner" if body.get("source") == "scanner" else "api")
     except NotFound:
