@@ -12,6 +12,8 @@ from eventnet.cli import ServiceCommand
 from eventnet.mail.worker import deliver_due, retry_failed
 
 MAINTENANCE_EVERY = 600.0
+#: seconds between polls right after mail was sent
+BUSY_INTERVAL = 0.1
 
 group = AppGroup("outbox", help="Deliver queued mail.")
 
@@ -24,11 +26,13 @@ def work(loop: bool, interval: float) -> None:
     """Send the messages that are due; once, or forever with --loop.
 
     With --loop it also runs the introductions' maintenance (reminders, expiry) every
-    ten minutes, so the embedded setup needs no other scheduler.
+    ten minutes, so the embedded setup needs no other scheduler. Right after sending
+    mail it polls every 0.1 s, until an interval passes without any.
     """
     from eventnet.services.intros import maintain
 
     next_maintenance = 0.0
+    last_busy = float("-inf")
     while True:
         if loop and time.monotonic() >= next_maintenance:
             result = maintain()
@@ -39,9 +43,13 @@ def work(loop: bool, interval: float) -> None:
         stats = deliver_due()
         if stats.sent or stats.retried or stats.failed or not loop:
             click.echo(f"sent {stats.sent}, will retry {stats.retried}, failed {stats.failed}")
+            last_busy = time.monotonic()
         if not loop:
             return
-        time.sleep(interval)
+        # While mail keeps coming (a "send follow-ups" commits a batch every fraction of a
+        # second), look again soon instead of letting it pile up for a whole interval.
+        busy = time.monotonic() - last_busy < interval
+        time.sleep(min(interval, BUSY_INTERVAL) if busy else interval)
 
 
 @group.command("retry", cls=ServiceCommand)

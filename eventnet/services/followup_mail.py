@@ -7,6 +7,7 @@ so clicking "send" twice, or re-running it after a crash, queues nothing twice.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -295,55 +296,71 @@ def queue_followups(event_id: int, *, dry_run: bool = False,
     if on_plan is not None:
         on_plan(len(todo))
     from_address = sender(event.followup_sender_name or event.name)
-    for start in range(0, len(todo), BATCH):
-        batch = todo[start:start + BATCH]
-        # Render outside the write transaction: SQLite has one writer, and the delivery
-        # of earlier batches must not wait for this batch's templates.
-        rendered = {a: render_followup(event, rows[a], built.followups[a], rows) for a in batch}
-        with write_transaction() as session:
-            _lock_event(event_id)
-            taken = _queued_attendees(event_id, batch)
-            messages, bodies, intros = [], [], []
-            now = utcnow()
-            for attendee_id in batch:
-                if attendee_id in taken:
-                    result.already_queued += 1
-                    continue
-                row, followup = rows[attendee_id], built.followups[attendee_id]
-                mail, headers = rendered[attendee_id]
-                messages.append({
-                    "kind": KIND, "to_address": row.email, "from_address": from_address,
-                    "reply_to": event.followup_reply_to, "subject": mail.subject,
-                    "headers": headers, "event_id": event_id, "attendee_id": attendee_id,
-                    "dedupe_key": dedupe_key(event_id, attendee_id), "status": QUEUED,
-                    "attempts": 0, "next_attempt_at": now, "last_error": "",
-                    "message_id": "", "created_at": now})
-                bodies.append({"text": mail.text, "html": mail.html})
-                intros += [{
-                    "event_id": event_id, "requester_id": attendee_id,
-                    "recipient_id": s.attendee_id, "status": "proposed", "score": s.score,
-                    "reasons": [{"code": r.code, "params": dict(r.params)} for r in s.reasons],
-                    "message": "", "proposed_at": now,
-                } for s in followup.introductions]
-            new_ids = []
-            if messages:
-                # executemany with RETURNING: one compiled statement per table and batch
-                new_ids = list(session.connection().execute(
-                    _INSERT_MESSAGE.returning(OutboundEmail.__table__.c.id,
-                                              sort_by_parameter_order=True),
-                    messages).scalars())
-                session.connection().execute(_INSERT_BODY, [
-                    {"email_id": i, **body} for i, body in zip(new_ids, bodies, strict=True)])
-            if intros:
-                session.execute(conflict_insert(Introduction).on_conflict_do_nothing(
-                    index_elements=["event_id", "requester_id", "recipient_id"]), intros)
-        result.queued += len(new_ids)
-        result.message_ids += new_ids
-        if on_batch is not None and new_ids:
-            on_batch(new_ids)
-        if progress is not None:
-            progress(len(batch))
+    # What was loaded and the engine's results live until the end: keep the collector
+    # from scanning them again and again while thousands of emails are rendered (it cost
+    # ~10% of the time).
+    gc.freeze()
+    try:
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start:start + BATCH]
+            new_ids = _queue_batch(event, batch, rows, built.followups, from_address, result)
+            result.queued += len(new_ids)
+            result.message_ids += new_ids
+            if on_batch is not None and new_ids:
+                on_batch(new_ids)
+            if progress is not None:
+                progress(len(batch))
+    finally:
+        gc.unfreeze()
     return result
+
+
+def _queue_batch(event: Event, batch: list[int], rows: dict[int, Any],
+                 followups: dict[int, FollowUp], from_address: str,
+                 result: QueueResult) -> list[int]:
+    """Render a batch of follow-ups, then queue those not queued yet; returns their ids."""
+    event_id = event.id
+    # Render outside the write transaction: SQLite has one writer, and the delivery of
+    # earlier batches must not wait for this batch's templates.
+    rendered = {a: render_followup(event, rows[a], followups[a], rows) for a in batch}
+    with write_transaction() as session:
+        _lock_event(event_id)
+        taken = _queued_attendees(event_id, batch)
+        messages, bodies, intros = [], [], []
+        now = utcnow()
+        for attendee_id in batch:
+            if attendee_id in taken:
+                result.already_queued += 1
+                continue
+            row, followup = rows[attendee_id], followups[attendee_id]
+            mail, headers = rendered[attendee_id]
+            messages.append({
+                "kind": KIND, "to_address": row.email, "from_address": from_address,
+                "reply_to": event.followup_reply_to, "subject": mail.subject,
+                "headers": headers, "event_id": event_id, "attendee_id": attendee_id,
+                "dedupe_key": dedupe_key(event_id, attendee_id), "status": QUEUED,
+                "attempts": 0, "next_attempt_at": now, "last_error": "",
+                "message_id": "", "created_at": now})
+            bodies.append({"text": mail.text, "html": mail.html})
+            intros += [{
+                "event_id": event_id, "requester_id": attendee_id,
+                "recipient_id": s.attendee_id, "status": "proposed", "score": s.score,
+                "reasons": [{"code": r.code, "params": dict(r.params)} for r in s.reasons],
+                "message": "", "proposed_at": now,
+            } for s in followup.introductions]
+        new_ids: list[int] = []
+        if messages:
+            # executemany with RETURNING: one compiled statement per table and batch
+            new_ids = list(session.connection().execute(
+                _INSERT_MESSAGE.returning(OutboundEmail.__table__.c.id,
+                                          sort_by_parameter_order=True),
+                messages).scalars())
+            session.connection().execute(_INSERT_BODY, [
+                {"email_id": i, **body} for i, body in zip(new_ids, bodies, strict=True)])
+        if intros:
+            session.execute(conflict_insert(Introduction).on_conflict_do_nothing(
+                index_elements=["event_id", "requester_id", "recipient_id"]), intros)
+    return new_ids
 
 
 def send_followups(event_id: int, *, wait: bool = False) -> QueueResult:
