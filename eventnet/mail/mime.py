@@ -74,7 +74,9 @@ def encode_word(value: str) -> str:
     value = _clean(value)
     if value.isascii():
         return value
-    words, chunk, size = [], [], 0
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
     for char in value:
         length = len(char.encode())
         if size + length > 45:  # 60 base64 characters: encoded words stay under 75

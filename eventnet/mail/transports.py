@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import smtplib
 import socket
 import ssl
@@ -188,7 +189,8 @@ class SMTPTransport:
         for position in range(max((len(s.message.recipients) for s in live), default=0)):
             more = [s for s in live if position < len(s.message.recipients)]
             done = [s for s in live if position >= len(s.message.recipients)]
-            live = done + self._step(more, lambda s, p=position: _rcpt_to(s, p), (250, 251))
+            live = done + self._step(more, functools.partial(_rcpt_to, position=position),
+                                     (250, 251))
         live = self._step(live, _data, (354,))
         for slot in live:
             try:
