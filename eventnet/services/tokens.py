@@ -9,6 +9,7 @@ from base64 import urlsafe_b64encode
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from eventnet.services.errors import EventnetError
@@ -64,9 +65,9 @@ def unsign(purpose: str, token: str, max_age: int) -> dict[str, Any]:
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise InvalidLink("This link has expired.", code="expired_link") from exc
+        raise InvalidLink(_("This link has expired."), code="expired_link") from exc
     except BadSignature as exc:
-        raise InvalidLink("This link is invalid.") from exc
+        raise InvalidLink(_("This link is invalid.")) from exc
     if not isinstance(payload, dict):
-        raise InvalidLink("This link is invalid.")
+        raise InvalidLink(_("This link is invalid."))
     return payload

@@ -145,3 +145,12 @@ def test_csrf_is_enforced_on_forms(app, make_event):
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400
     assert db.session.scalar(select(func.count(Attendee.id))) == 0
+
+
+def test_a_bad_link_says_so_in_the_reader_s_language(client):
+    french = client.get("/m/not-a-signed-token", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert french.status_code == 400
+    assert "Ce lien n’est pas valide." in french.get_data(as_text=True)
+    english = client.get("/m/not-a-signed-token", headers={"Accept-Language": "en"})
+    assert english.status_code == 400
+    assert "This link is invalid." in english.get_data(as_text=True)
