@@ -31,7 +31,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings.from_environ())
     app.config.update(
         BABEL_TRANSLATION_DIRECTORIES=str(_PACKAGE / "translations"),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No pre-ping on every checkout: database.configure_engine checks idle connections.
+        SQLALCHEMY_ENGINE_OPTIONS={},
         WTF_CSRF_TIME_LIMIT=None,  # a registration form may stay open for hours at a venue
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -47,10 +48,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = settings.sqlite_url(app.instance_path)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A file on this machine cannot drop the connection: skip the ping per request.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.persistent_secret_key(app.instance_path)
     app.config["SESSION_COOKIE_SECURE"] = app.config["EVENTNET_BASE_URL"].startswith("https://")
