@@ -56,7 +56,7 @@ def configure_engine(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
-        if engine.url.database not in (None, "", ":memory:"):
+        if _is_sqlite_file(engine):
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
@@ -118,12 +118,16 @@ def _sqlite_writer_lock(path: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def _is_sqlite_file(engine: Engine) -> bool:
+    return engine.url.get_backend_name() == "sqlite" and engine.url.database not in (
+        None, "", ":memory:")
+
+
 def _writer_lock(engine: Engine) -> Any:
     """The writer lock for the engine's database: a real one for SQLite files only."""
-    url = engine.url
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    if not _is_sqlite_file(engine):
         return nullcontext()
-    return _sqlite_writer_lock(os.path.abspath(url.database))
+    return _sqlite_writer_lock(os.path.abspath(str(engine.url.database)))
 
 
 @contextmanager
@@ -150,6 +154,11 @@ def write_transaction() -> Iterator[Any]:
             raise
         finally:
             _write_intent.reset(token)
+
+
+def session_cursor() -> Any:
+    """A DB-API cursor inside the ORM session's transaction."""
+    return db.session.connection().connection.cursor()
 
 
 #: per process and SQLite engine, the one connection that raw writes use (see below)
@@ -215,11 +224,10 @@ def raw_write_transaction() -> Iterator[Any]:
     Inside ``write_transaction`` it joins that transaction instead.
     """
     if _write_intent.get():
-        yield db.session.connection().connection.cursor()
+        yield session_cursor()
         return
     engine = db.engine
-    sqlite_file = engine.dialect.name == "sqlite" and engine.url.database not in (
-        None, "", ":memory:")
+    sqlite_file = _is_sqlite_file(engine)
     with _writer_lock(engine):
         connection = _writer_connection(engine) if sqlite_file else engine.raw_connection()
         try:
@@ -248,7 +256,7 @@ def raw_read() -> Iterator[Any]:
     reads within that transaction instead.
     """
     if _write_intent.get():
-        yield db.session.connection().connection.cursor()
+        yield session_cursor()
         return
     connection = db.engine.raw_connection()
     try:

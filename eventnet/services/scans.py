@@ -22,7 +22,13 @@ from sqlalchemy import and_, bindparam, func, select, type_coerce, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 
-from eventnet.database import conflict_insert, raw_read, raw_write_transaction, write_transaction
+from eventnet.database import (
+    conflict_insert,
+    raw_read,
+    raw_write_transaction,
+    session_cursor,
+    write_transaction,
+)
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, Connection, Scan, utcnow
 from eventnet.models._types import UTCDateTime
@@ -293,17 +299,12 @@ def parse_scanned_at(raw: object) -> datetime | None:
     return value
 
 
-def _session_cursor() -> Any:
-    """A DB-API cursor inside the ORM session's transaction."""
-    return db.session.connection().connection.cursor()
-
-
 def badge_owner(event_id: int, token: str) -> BadgeOwner:
     """Who wears the badge ``token``, for a scanner at ``event_id``.
 
     Raises NotFound (unknown badge), Conflict (``other_event``, ``badge_revoked``).
     """
-    return _badge_owner(_session_cursor(), _sql(), event_id, token)
+    return _badge_owner(session_cursor(), _sql(), event_id, token)
 
 
 def _badge_owner(cursor: Any, sql: dict[str, _Statement], event_id: int, token: str,
@@ -314,10 +315,13 @@ def _badge_owner(cursor: Any, sql: dict[str, _Statement], event_id: int, token: 
         raise NotFound(_("Unknown badge."), code="unknown_badge")
     rows = sql["owner"].run(cursor, {"token": token_from_text(token),
                                      "scanner_id": scanner_id, "token_hash": token_hash})
-    if token_hash and (rows[0][-1] is None if rows else not sql["scanner"].run(
-            cursor, {"hash": token_hash})):
-        _token_cache.pop(token_hash, None)
-        raise invalid_token()
+    if token_hash:
+        # the owner row carries the check; with no row (an unknown badge) ask on its own
+        token_valid = (rows[0][-1] is not None if rows
+                       else bool(sql["scanner"].run(cursor, {"hash": token_hash})))
+        if not token_valid:
+            _token_cache.pop(token_hash, None)
+            raise invalid_token()
     if not rows:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
     attendee_id, revoked_at, owner_event_id, erased_at, *card_values, _scanner_ok = rows[0]
@@ -405,7 +409,7 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
     Runs on ``cursor`` when given, else in the ORM session's write transaction.
     """
     sql = _sql()
-    cursor = cursor or _session_cursor()
+    cursor = cursor or session_cursor()
     now = utcnow()
     at = scanned_at or now
     a_id, b_id = sorted((scanner_id, scanned_id))
