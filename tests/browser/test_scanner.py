@@ -35,6 +35,20 @@ def write_y4m(path: Path, text: str, frames: int = 10) -> Path:
     return path
 
 
+def _camera_showing(playwright_instance: Any, tmp_path: Path,
+                    badge_token: str) -> tuple[Any, Any, Any, list[str]]:
+    """Chromium whose fake camera films a badge: (browser, context, page, page errors)."""
+    video = write_y4m(tmp_path / "badge.y4m", badge_url(badge_token))
+    browser = launch_chromium(playwright_instance, [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return browser, context, page, errors
+
+
 def _scans() -> list[Scan]:
     db.session.rollback()
     return list(db.session.scalars(select(Scan)))
@@ -56,14 +70,8 @@ def camera_page(playwright_instance, live_server, tmp_path, make_event, make_att
     """A signed-in attendee's scanner page, the fake camera showing Bob's badge."""
     event = make_event()
     ann, bob = make_attendee(event, "Ann"), make_attendee(event, "Bob", company="Acme")
-    video = write_y4m(tmp_path / "badge.y4m", badge_url(bob.badge.token))
-    browser = launch_chromium(playwright_instance, [
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    browser, context, page, errors = _camera_showing(playwright_instance, tmp_path,
+                                                     bob.badge.token)
     # Everything must come from our server: no CDN, ever.
     outside: list[str] = []
     page.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
@@ -137,14 +145,8 @@ def test_the_scanner_reopens_offline_and_syncs_when_back(playwright_instance, ap
         return wsgi(environ, start_response)
 
     monkeypatch.setattr(app, "wsgi_app", counting)
-    video = write_y4m(tmp_path / "badge.y4m", badge_url(bob.badge.token))
-    browser = launch_chromium(playwright_instance, [
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
-    context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    browser, context, page, errors = _camera_showing(playwright_instance, tmp_path,
+                                                     bob.badge.token)
     outside: list[str] = []
     context.on("request", lambda request: outside.append(request.url)
                if not request.url.startswith(live_server) else None)
