@@ -11,6 +11,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -100,12 +101,12 @@ def smtp(smtp_server: SMTPSink) -> Iterator[SMTPSink]:
 # --- databases -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+@contextmanager
+def fresh_postgres_database(prefix: str = "eventnet_test") -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
     assert PG_URL
     admin_url = make_url(PG_URL)
-    name = f"eventnet_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -115,6 +116,13 @@ def postgres_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 def database_url(backend: str, tmp: Path, request: pytest.FixtureRequest) -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from tests.conftest import PG_URL
+from tests.conftest import fresh_postgres_database
 
 
 @pytest.fixture
@@ -20,17 +18,8 @@ def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
         return
-    assert PG_URL
-    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
-    name = f"eventnet_migrate_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("eventnet_migrate") as url:
+        yield url
 
 
 def test_existing_messages_keep_their_bodies_and_are_delivered(
