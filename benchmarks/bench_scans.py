@@ -3,10 +3,11 @@
 For each database (SQLite, and PostgreSQL when --pg-url is given) this script:
 
 1. creates a fresh database and an event with 2,000 attendees (eventnet's services);
-2. starts eventnet with gunicorn and the repository's gunicorn.conf.py, and the trivial
-   endpoint (benchmarks/trivial_app.py) with the very same settings;
+2. starts eventnet with gunicorn and the repository's gunicorn.conf.py, and with the very
+   same settings the trivial endpoint (benchmarks/trivial_app.py) and the floor
+   (benchmarks/floor_app.py: the trivial endpoint plus one durable insert per request);
 3. capacity: 200 concurrent keep-alive connections in a closed loop (wrk + wrk_scans.lua),
-   sustained scans/s for both servers, and their ratio;
+   sustained scans/s for the three servers, and their ratios to the trivial endpoint;
 4. busy event: 300 scans/s offered at a steady rate (open loop, an asyncio client); latency
    is counted from when each request was due, so a stall cannot hide (coordinated omission);
 5. checks that exactly as many scans were stored as were acknowledged, none doubled, and
@@ -39,6 +40,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import floor_app  # beside this script (it is also the floor server's app)
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -288,14 +291,18 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
         pairs_file = workdir / f"pairs-{backend}.txt"
         pairs_file.write_text("".join(f"{t} {b}\n" for t, b in pairs))
         result: dict[str, Any] = {"backend": backend}
-        for label, spec in (("trivial", "benchmarks.trivial_app:app"), ("eventnet", None)):
+        floor_app.prepare(db_url)
+        for label, spec in (("trivial", "benchmarks.trivial_app:app"),
+                            ("floor", "benchmarks.floor_app:app"), ("eventnet", None)):
             with gunicorn(spec, db_url, workdir, f"{backend}-{label}",
                           args.ratelimit_storage) as (base, log, server):
                 run = f"bench-{label}-{uuid.uuid4().hex[:6]}"
                 cap = capacity(base, pairs_file, run + "-cap", args.seconds, args.connections,
                                server)
-                busy = busy_event(base, pairs, run + "-busy", args.rate, args.seconds)
-                entry = {"capacity": cap, "busy": busy}
+                entry: dict[str, Any] = {"capacity": cap}
+                if label != "floor":  # the floor's capacity is all it is for
+                    entry["busy"] = busy_event(base, pairs, run + "-busy", args.rate,
+                                               args.seconds)
                 if label == "eventnet":
                     time.sleep(0.5)
                     cap_stored, cap_distinct = stored_scans(db_url, run + "-cap")
@@ -303,7 +310,7 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
                     log_text = log.read_text()
                     entry["check"] = {
                         "capacity_acknowledged": cap["ok"], "capacity_stored": cap_stored,
-                        "busy_acknowledged": busy["ok"], "busy_stored": busy_stored,
+                        "busy_acknowledged": entry["busy"]["ok"], "busy_stored": busy_stored,
                         "doubled": (cap_stored - cap_distinct) + (busy_stored - busy_distinct),
                         "database_is_locked": log_text.count("database is locked"),
                         "tracebacks": log_text.count("Traceback"),
@@ -322,18 +329,21 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
           f"{args.attendees} attendees; capacity: {args.connections} keep-alive connections, "
           f"closed loop, {args.seconds} s (wrk); busy event: {args.rate:g} scans/s open loop, "
           f"{args.seconds} s.\n")
-    print("| database | trivial scans/s | eventnet scans/s | ratio | app-server CPU ms per request "
-          "(trivial / eventnet) | p50 ms | p99 ms | trivial p99 ms | stored = acknowledged | "
-          "doubled | database is locked |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| database | trivial scans/s | floor scans/s (ratio) | eventnet scans/s | ratio | "
+          "app-server CPU ms per request (trivial / floor / eventnet) | p50 ms | p99 ms | "
+          "trivial p99 ms | stored = acknowledged | doubled | database is locked |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        t, e, c = r["trivial"], r["eventnet"], r["eventnet"]["check"]
+        t, f, e, c = r["trivial"], r["floor"], r["eventnet"], r["eventnet"]["check"]
         ratio = e["capacity"]["per_second"] / t["capacity"]["per_second"]
+        floor = f["capacity"]["per_second"]
         exact = (c["capacity_stored"] == c["capacity_acknowledged"]
                  and c["busy_stored"] == c["busy_acknowledged"])
         print(f"| {r['backend']} | {t['capacity']['per_second']:.0f} | "
+              f"{floor:.0f} ({floor / t['capacity']['per_second']:.2f}) | "
               f"{e['capacity']['per_second']:.0f} | {ratio:.2f} | "
-              f"{t['capacity']['server_cpu_ms']:.2f} / {e['capacity']['server_cpu_ms']:.2f} | "
+              f"{t['capacity']['server_cpu_ms']:.2f} / {f['capacity']['server_cpu_ms']:.2f} / "
+              f"{e['capacity']['server_cpu_ms']:.2f} | "
               f"{e['busy']['p50_ms']:.1f} | "
               f"{e['busy']['p99_ms']:.1f} | {t['busy']['p99_ms']:.1f} | "
               f"{'yes' if exact else 'NO'} ({c['capacity_stored'] + c['busy_stored']}) | "
