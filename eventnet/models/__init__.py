@@ -1,6 +1,6 @@
 """The data model: typed SQLAlchemy models, one file per aggregate."""
 
-from eventnet.models._types import utcnow
+from eventnet.models._types import MAX_ID, utcnow
 from eventnet.models.attendee import Attendee, Badge, CheckIn
 from eventnet.models.event import Event, Person
 from eventnet.models.intro import Introduction
@@ -16,6 +16,7 @@ __all__ = [
     "Connection",
     "Event",
     "Introduction",
+    "MAX_ID",
     "Invitation",
     "Membership",
     "Organizer",

@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.engine import Dialect
 
+#: the largest id an INTEGER primary key holds on every backend (PostgreSQL's is 32-bit)
+MAX_ID = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every backend (SQLite stores naive values)."""

@@ -12,8 +12,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from eventnet.extensions import login
+from eventnet.models import MAX_ID
 from eventnet.services.errors import EventnetError
 
 
@@ -33,6 +35,26 @@ def local_time(value: datetime | None, tz: str = "UTC", fmt: str = "medium") -> 
     date = format_date(local, fmt, locale=locale)
     time = format_time(local, "short", tzinfo=zone, locale=locale)
     return f"{date}, {time}" if fmt != "full" else f"{date} · {time}"
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in every route. An id past what the database holds names no row, so it
+    is looked up as 0, which names none either: the view answers its own 404 (PostgreSQL
+    would fail with "integer out of range"; a converter that refused the URL would turn a
+    route with several methods into a misleading 405)."""
+
+    def to_python(self, value: str) -> Any:
+        number = super().to_python(value)
+        return number if number <= MAX_ID else 0
+
+
+def row_id(text: str) -> int:
+    """An id from a query argument: ``request.args.get("attendee", type=row_id)`` gives None
+    for anything but a number in the range of ids."""
+    value = int(text)
+    if not 1 <= value <= MAX_ID:
+        raise ValueError(text)
+    return value
 
 
 def wants_json() -> bool:
@@ -67,9 +89,10 @@ def _handle_http(exc: HTTPException) -> Any:
     else:
         response = current_app.make_response(
             (render_template("errors/error.html", status=status, message=message), status))
-    retry_after = dict(exc.get_headers()).get("Retry-After")
-    if retry_after:
-        response.headers["Retry-After"] = retry_after
+    # What the exception says beyond its page: Allow (405), Retry-After (429), ...
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     return response
 
 
@@ -94,6 +117,7 @@ def register_web(app: Flask) -> None:
     from eventnet.web.public import bp as public_bp
     from eventnet.web.scan import bp as scan_bp
 
+    app.url_map.converters["int"] = RowIdConverter  # before the routes are added
     for bp in (public_bp, attendee_bp, organizer_bp, scan_bp, api_bp):
         app.register_blueprint(bp)
 

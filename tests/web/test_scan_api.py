@@ -212,3 +212,24 @@ def test_stats_for_the_organizer_token_only(client, contract, make_organizer, ma
     response = client.get(f"/api/v1/events/{event.slug}/stats",
                           headers={"Authorization": f"Bearer {staff_token}"})
     assert response.status_code == 404  # door staff only check people in
+
+
+def test_wrong_method_is_405_with_allow(client, contract):
+    """RFC 9110: a 405 lists the methods the resource supports, in JSON and HTML alike."""
+    api = client.put("/api/v1/scans", json={})
+    assert api.status_code == 405
+    assert api.get_json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in api.headers["Allow"] and "PUT" not in api.headers["Allow"]
+    page = client.delete("/organizer/sign-in")
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]
+
+
+def test_connection_id_past_the_database_range_is_404(client, contract, make_event,
+                                                      make_attendee):
+    """PostgreSQL's ids are 32-bit: a larger one is an unknown connection, not a 500."""
+    ann = make_attendee(make_event())
+    for method in ("patch", "delete"):
+        response = getattr(client, method)(f"/api/v1/me/connections/{2**40}",
+                                           json={"note": "x"}, headers=_bearer(ann))
+        assert response.status_code == 404, method
+        contract.check(response, "/me/connections/{id}", method)

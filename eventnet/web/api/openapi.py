@@ -18,6 +18,8 @@ ERROR = {
 
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
 _TIME = {"type": "string", "format": "date-time"}
+#: a text that is not only spaces (the server strips them)
+_TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
 
 PERSON = {
     "type": "object",
@@ -55,14 +57,13 @@ SCAN_REQUEST = {
     "type": "object",
     "required": ["badge"],
     "properties": {
-        "badge": {"type": "string", "description": "The badge token, or the URL its QR code "
-                                                   "holds (…/b/<token>)."},
+        "badge": {**_TEXT, "maxLength": 200,
+                  "description": "The badge token, or the URL its QR code holds (…/b/<token>)."},
         "note": {"type": "string", "maxLength": 2000},
-        "tags": {"type": "array", "items": {"type": "string", "maxLength": 50},
-                 "maxItems": 10},
+        "tags": {"type": "array", "items": {**_TEXT, "maxLength": 50}, "maxItems": 10},
         "scanned_at": {**_TIME, "description": "When it was scanned (offline replay); "
                                                "with an offset. Default: now."},
-        "client_id": {"type": "string", "maxLength": 100,
+        "client_id": {**_TEXT, "maxLength": 100,
                       "description": "Unique per scanner (e.g. crypto.randomUUID()); a replay "
                                      "with the same id is recorded once."},
         "source": {"type": "string", "enum": ["api", "scanner"]},
