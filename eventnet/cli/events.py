@@ -22,7 +22,8 @@ group = AppGroup("events", help="Create and list events.")
 @click.option("--ends-at", default=None, help="ISO 8601 end.")
 @click.option("--timezone", "tz", default="UTC", show_default=True, help="IANA time zone.")
 @click.option("--venue", default="", help="Where it takes place.")
-@click.option("--capacity", type=click.IntRange(min=1), default=None, help="Seat limit.")
+@click.option("--capacity", type=click.IntRange(min=1, max=service.MAX_CAPACITY), default=None,
+              help="Seat limit.")
 @click.option("--list-size", type=click.IntRange(1, 50), default=10, show_default=True,
               help="People in each follow-up list.")
 def create(slug: str, name: str, organizer_email: str, starts_at: str | None,

@@ -123,12 +123,17 @@ def format_questions(questions: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+#: seats of the largest event eventnet takes (and far below what an INTEGER column holds)
+MAX_CAPACITY = 1_000_000
+
+
 def _validate(data: EventData) -> None:
     if not data.name.strip():
         raise Invalid(_("The event needs a name."), field="name")
     check_timezone(data.timezone)
-    if data.capacity is not None and data.capacity < 1:
-        raise Invalid(_("Capacity must be a positive number."), field="capacity")
+    if data.capacity is not None and not 1 <= data.capacity <= MAX_CAPACITY:
+        raise Invalid(_("Capacity must be a number from 1 to %(max)d.", max=MAX_CAPACITY),
+                      field="capacity")
     if data.starts_at and data.ends_at and data.ends_at < data.starts_at:
         raise Invalid(_("The event cannot end before it starts."), field="ends_at")
     if not 1 <= data.followup_list_size <= 50:

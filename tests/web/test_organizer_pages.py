@@ -111,3 +111,29 @@ def test_demo_event_is_visible_to_its_organizer(client, auth, app):
     listing = client.get("/organizer/")
     assert DEMO_SLUG.encode() in listing.data
     assert client.get(f"/events/{DEMO_SLUG}/").status_code == 200
+
+
+HUGE = 2**31  # one past PostgreSQL's INTEGER: it used to fail inside the database (500)
+
+
+def test_ids_out_of_range_are_clear_errors(client, auth, make_event, make_organizer,
+                                           make_attendee):
+    organizer = make_organizer()
+    event = make_event(organizer=organizer)
+    make_attendee(event, "Ann")
+    auth.organizer(organizer.email)
+    base = f"/events/{event.slug}"
+    for path in (f"{base}/attendees/{HUGE}", f"{base}/followups/preview/{HUGE}",
+                 f"{base}/badges.pdf?layout=a6&paper=a4&attendee={HUGE}",
+                 f"{base}/badges.pdf?layout=a6&paper=a4&attendee=abc"):
+        assert client.get(path).status_code == 404, path
+    pick = client.get(f"{base}/followups/preview?attendee={HUGE}")
+    assert pick.status_code == 302 and pick.location.endswith(f"{base}/followups")
+    sent = client.post(f"{base}/followups/test", data={"attendee": str(HUGE)})
+    assert sent.status_code == 302
+    assert b"Choose an attendee." in client.get(f"{base}/followups").data
+    edit = client.post(f"{base}/edit", data={"name": "Big", "timezone": "UTC",
+                                             "capacity": str(HUGE), "followup_list_size": "10"})
+    assert edit.status_code == 422 and b"1000000" in edit.data
+    db.session.rollback()
+    assert db.session.get(Event, event.id).capacity is None

@@ -11,12 +11,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, NumberRange
 
 from eventnet.mail.worker import dispatch, retry_failed
+from eventnet.models import MAX_ID
 from eventnet.services import followup_mail, followups
 from eventnet.services.attendees import list_attendees
 from eventnet.services.errors import EventnetError
+from eventnet.web import row_id
 from eventnet.web.auth import organizer_event
 from eventnet.web.organizer import bp
 
@@ -32,7 +34,8 @@ class RetryForm(FlaskForm):
 class TestForm(FlaskForm):
     """Send one attendee's follow-up to myself."""
 
-    attendee = IntegerField(_l("Attendee"), validators=[DataRequired()])
+    attendee = IntegerField(_l("Attendee"), validators=[DataRequired(),
+                                                        NumberRange(min=1, max=MAX_ID)])
 
 
 @bp.get("/events/<slug>/followups")
@@ -116,7 +119,7 @@ def followups_preview(slug: str, attendee_id: int) -> Any:
 def followups_preview_pick(slug: str) -> Any:
     """Go to the preview of the attendee chosen in the page's selector."""
     organizer_event(slug)
-    attendee_id = request.args.get("attendee", type=int)
+    attendee_id = request.args.get("attendee", type=row_id)
     if attendee_id is None:
         flash(_("Choose an attendee."), "error")
         return redirect(url_for("organizer.followups_page", slug=slug))

@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
+from eventnet.services.events import MAX_CAPACITY
 from eventnet.web.forms_common import choices
 
 
@@ -42,7 +43,7 @@ class EventForm(FlaskForm):
     timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
     is_registration_open = BooleanField(_l("Registration is open"), default=True)
     capacity = IntegerField(_l("Capacity (empty: no limit)"),
-                            validators=[Optional(), NumberRange(min=1)])
+                            validators=[Optional(), NumberRange(min=1, max=MAX_CAPACITY)])
     interest_tags = StringField(_l("Suggested interests (separated by commas)"),
                                 validators=[Optional(), Length(max=2000)])
     scan_tags = StringField(_l("Quick tags when scanning (separated by commas)"),

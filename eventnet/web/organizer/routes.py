@@ -18,7 +18,7 @@ from eventnet.services import stats
 from eventnet.services.attendees import split_list
 from eventnet.services.errors import EventnetError
 from eventnet.services.organizers import authenticate, communities_of, role_in
-from eventnet.web import limits
+from eventnet.web import limits, row_id
 from eventnet.web.auth import organizer_event
 from eventnet.web.forms_common import attach_error, choices
 from eventnet.web.organizer import bp
@@ -181,9 +181,9 @@ def badges_pdf(slug: str) -> Any:
     form = BadgesForm(request.args, meta={"csrf": False})
     if not form.validate():
         abort(400)
-    attendee_id = request.args.get("attendee", type=int)
-    if attendee_id is not None:
-        attendee = db.session.get(Attendee, attendee_id)
+    attendee_id = request.args.get("attendee", type=row_id)
+    if "attendee" in request.args:
+        attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
         if attendee is None or attendee.event_id != event.id:
             abort(404)
     pdf = badge_service.event_badges_pdf(event, layout=form.layout.data or "a6",
