@@ -109,6 +109,37 @@ def _handle_service_error(exc: EventnetError) -> Any:
     return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
 
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _refuse_nul_characters() -> None:
+    """Refuse text with a NUL character (0x00) in the query, a form or a JSON body.
+
+    No person types one, and PostgreSQL cannot store one in a text column: without this
+    check, such input failed inside the database (a 500) on PostgreSQL only.
+    """
+    fields = list(request.args.items(multi=True))
+    if request.mimetype in _FORM_TYPES:
+        fields += request.form.items(multi=True)
+        body_has_nul = False
+    else:  # JSON escapes NUL as \u0000; only then is the body parsed here
+        body_has_nul = b"\\u0000" in request.get_data() and _holds_nul(
+            request.get_json(force=True, silent=True))
+    if body_has_nul or any("\x00" in key or "\x00" in value for key, value in fields):
+        raise EventnetError(_("The request contains a NUL character (0x00), which text "
+                              "cannot hold."), code="nul_character")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def register_web(app: Flask) -> None:
     """Attach blueprints, error handlers, the login loader and template helpers."""
     from eventnet.web.api import bp as api_bp
@@ -124,6 +155,8 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(EventnetError, _handle_service_error)
+
+    app.before_request(_refuse_nul_characters)
 
     @login.user_loader
     def _load_organizer(organizer_id: str) -> Any:
