@@ -247,12 +247,14 @@ def check_scan_input(note: str | None, tags: list[str] | tuple[str, ...] | None,
     """Validate a scan's free fields; returns the cleaned note and tags. Raises Invalid."""
     if not isinstance(note, str | None):
         raise Invalid(_("The note must be text."), code="invalid_note", field="note")
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE_LENGTH:
+    if len(note or "") > MAX_NOTE_LENGTH:
         raise Invalid(_("The note is too long (%(n)d characters at most).", n=MAX_NOTE_LENGTH),
                       code="note_too_long", field="note")
+    note = (note or "").strip()
     if not isinstance(tags, list | tuple | None):
         raise Invalid(_("Tags must be a list of texts."), code="invalid_tags", field="tags")
+    if len(tags or ()) > MAX_TAGS:  # as sent, repeats included: what the API document says
+        raise Invalid(_("At most %(n)d tags.", n=MAX_TAGS), code="invalid_tags", field="tags")
     clean_tags: list[str] = []
     for tag in tags or []:
         if not isinstance(tag, str) or not tag.strip() or len(tag) > MAX_TAG_LENGTH:
@@ -260,8 +262,6 @@ def check_scan_input(note: str | None, tags: list[str] | tuple[str, ...] | None,
                             n=MAX_TAG_LENGTH), code="invalid_tags", field="tags")
         if tag.strip() not in clean_tags:
             clean_tags.append(tag.strip())
-    if len(clean_tags) > MAX_TAGS:
-        raise Invalid(_("At most %(n)d tags.", n=MAX_TAGS), code="invalid_tags", field="tags")
     if client_id is not None and (not isinstance(client_id, str) or not client_id.strip()
                                   or len(client_id) > MAX_CLIENT_ID_LENGTH):
         raise Invalid(_("client_id must be 1 to %(n)d characters.", n=MAX_CLIENT_ID_LENGTH),

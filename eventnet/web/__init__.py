@@ -112,32 +112,21 @@ def _handle_service_error(exc: EventnetError) -> Any:
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _refuse_nul_characters() -> None:
-    """Refuse text with a NUL character (0x00) in the query, a form or a JSON body.
+def nul_character(field: str | None = None) -> EventnetError:
+    """The error for text with a NUL character (0x00). No person types one, and PostgreSQL
+    cannot store one in a text column: unchecked, it failed there with a 500."""
+    return EventnetError(_("The request contains a NUL character (0x00), which text cannot "
+                           "hold."), code="nul_character", field=field)
 
-    No person types one, and PostgreSQL cannot store one in a text column: without this
-    check, such input failed inside the database (a 500) on PostgreSQL only.
-    """
+
+def _refuse_nul_characters() -> None:
+    """Refuse a NUL character anywhere in the query or a form (JSON bodies are read field by
+    field: the API checks the fields it reads with ``nul_character``)."""
     fields = list(request.args.items(multi=True))
     if request.mimetype in _FORM_TYPES:
         fields += request.form.items(multi=True)
-        body_has_nul = False
-    else:  # JSON escapes NUL as \u0000; only then is the body parsed here
-        body_has_nul = b"\\u0000" in request.get_data() and _holds_nul(
-            request.get_json(force=True, silent=True))
-    if body_has_nul or any("\x00" in key or "\x00" in value for key, value in fields):
-        raise EventnetError(_("The request contains a NUL character (0x00), which text "
-                              "cannot hold."), code="nul_character")
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
+    if any("\x00" in key or "\x00" in value for key, value in fields):
+        raise nul_character()
 
 
 def register_web(app: Flask) -> None:

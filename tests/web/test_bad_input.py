@@ -65,6 +65,13 @@ def test_nul_characters_are_refused_everywhere(client, make_event, make_attendee
                       headers=bearer)
     assert api.status_code == 400 and api.get_json()["error"]["code"] == "nul_character"
     assert _count(Scan) == 0
+    for field, body in (("badge", {"badge": bob.badge.token + "\x00"}),
+                        ("tags", {"badge": bob.badge.token, "tags": ["ok", "x\x00"]}),
+                        ("client_id", {"badge": bob.badge.token, "client_id": "\x00"})):
+        refused = client.post("/api/v1/scans", json=body, headers=bearer)
+        assert refused.status_code == 400, field
+        assert refused.get_json()["error"]["code"] == "nul_character", field
+    assert _count(Scan) == 0
     # the six characters \u0000 typed as text are no NUL: stored as they are
     text = client.post("/api/v1/scans", json={"badge": bob.badge.token, "note": "\\u0000"},
                        headers=bearer)
@@ -72,3 +79,5 @@ def test_nul_characters_are_refused_everywhere(client, make_event, make_attendee
     auth.organizer(organizer.email)
     search = client.get(f"/events/{event.slug}/attendees?q=Ann%00")
     assert search.status_code == 400 and b"NUL" in search.data
+    door = client.post(f"/events/{event.slug}/checkin/scan", json={"badge": "\x00"})
+    assert door.status_code == 400 and door.get_json()["error"]["code"] == "nul_character"

@@ -233,3 +233,29 @@ def test_connection_id_past_the_database_range_is_404(client, contract, make_eve
                                            json={"note": "x"}, headers=_bearer(ann))
         assert response.status_code == 404, method
         contract.check(response, "/me/connections/{id}", method)
+
+
+def test_null_fields_are_absent_and_source_is_checked(client, contract, make_event,
+                                                      make_attendee):
+    event = make_event()
+    ann, bob = make_attendee(event), make_attendee(event, "Bob")
+    nulls = client.post("/api/v1/scans", json={
+        "badge": bob.badge.token, "note": None, "tags": None, "client_id": None,
+        "scanned_at": None, "source": None}, headers=_bearer(ann))
+    assert nulls.status_code == 201, nulls.get_json()
+    contract.check(nulls, "/scans", "post")
+    odd = client.post("/api/v1/scans", json={"badge": bob.badge.token, "source": "robot"},
+                      headers=_bearer(ann))
+    assert odd.status_code == 400 and odd.get_json()["error"]["code"] == "invalid_field"
+    assert _scans() == 1
+
+
+def test_limits_apply_to_fields_as_sent(client, make_event, make_attendee):
+    """What the API document says: at most 10 tags and 2,000 characters of note, as sent."""
+    event = make_event()
+    ann, bob = make_attendee(event), make_attendee(event, "Bob")
+    for body in ({"tags": ["same"] * 11}, {"note": " " + "n" * 2000}):
+        response = client.post("/api/v1/scans", json={"badge": bob.badge.token, **body},
+                               headers=_bearer(ann))
+        assert response.status_code == 422, body
+    assert _scans() == 0

@@ -18,8 +18,11 @@ ERROR = {
 
 _STR_LIST = {"type": "array", "items": {"type": "string"}}
 _TIME = {"type": "string", "format": "date-time"}
-#: a text that is not only spaces (the server strips them)
-_TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
+#: no text may hold a NUL character (0x00): PostgreSQL cannot store one
+_NO_NUL = r"^[^\u0000]*$"
+#: a text that is not only spaces (the server strips them), without NUL; null means absent
+_TEXT = {"type": ["string", "null"], "minLength": 1,
+         "pattern": r"^[^\u0000]*[^\u0000\s][^\u0000]*$"}
 
 PERSON = {
     "type": "object",
@@ -57,16 +60,18 @@ SCAN_REQUEST = {
     "type": "object",
     "required": ["badge"],
     "properties": {
-        "badge": {**_TEXT, "maxLength": 200,
+        "badge": {**_TEXT, "type": "string", "maxLength": 200,
                   "description": "The badge token, or the URL its QR code holds (…/b/<token>)."},
-        "note": {"type": "string", "maxLength": 2000},
-        "tags": {"type": "array", "items": {**_TEXT, "maxLength": 50}, "maxItems": 10},
-        "scanned_at": {**_TIME, "description": "When it was scanned (offline replay); "
-                                               "with an offset. Default: now."},
+        "note": {"type": ["string", "null"], "maxLength": 2000, "pattern": _NO_NUL},
+        "tags": {"type": ["array", "null"], "items": {**_TEXT, "type": "string", "maxLength": 50},
+                 "maxItems": 10},
+        "scanned_at": {**_TIME, "type": ["string", "null"],
+                       "description": "When it was scanned (offline replay); with an offset. "
+                                      "Default: now."},
         "client_id": {**_TEXT, "maxLength": 100,
                       "description": "Unique per scanner (e.g. crypto.randomUUID()); a replay "
                                      "with the same id is recorded once."},
-        "source": {"type": "string", "enum": ["api", "scanner"]},
+        "source": {"type": ["string", "null"], "enum": ["api", "scanner", None]},
     },
 }
 

@@ -20,7 +20,7 @@ from eventnet.services.errors import EventnetError, NotFound, Unauthorized
 from eventnet.services.events import get_event
 from eventnet.services.organizers import organizer_for_token, role_in
 from eventnet.services.scan_stats import event_counts
-from eventnet.web import limits
+from eventnet.web import limits, nul_character
 from eventnet.web.api import bp
 from eventnet.web.api.openapi import document
 from eventnet.web.auth import api_scanner, bearer_token
@@ -61,6 +61,8 @@ def _text(body: dict[str, Any], name: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise EventnetError(_("%(field)s must be a string.", field=name), code="invalid_field",
                             field=name)
+    if value is not None and "\x00" in value:
+        raise nul_character(name)
     return value
 
 
@@ -70,7 +72,18 @@ def _tags(body: dict[str, Any]) -> list[str] | None:
                                   and all(isinstance(t, str) for t in value)):
         raise EventnetError(_("tags must be a list of strings."), code="invalid_field",
                             field="tags")
+    if value is not None and any("\x00" in tag for tag in value):
+        raise nul_character("tags")
     return value
+
+
+def _source(body: dict[str, Any]) -> str:
+    """Who sends the scan: the in-app scanner says so; a plain API client need not."""
+    source = body.get("source")
+    if source not in (None, "api", "scanner"):
+        raise EventnetError(_('source must be "api" or "scanner".'), code="invalid_field",
+                            field="source")
+    return source or "api"
 
 
 @bp.post("/scans")
@@ -91,6 +104,8 @@ def create_scan() -> Any:
     if not isinstance(badge, str) or not badge.strip():
         raise EventnetError(_("badge is required: the token (or URL) read from the QR code."),
                             code="missing_badge", field="badge")
+    if "\x00" in badge:
+        raise nul_character("badge")
     client_id = _text(body, "client_id")
     try:
         result = scan_service.scan_badge(
@@ -98,8 +113,7 @@ def create_scan() -> Any:
             tags=_tags(body) or [],
             scanned_at=scan_service.parse_scanned_at(body.get("scanned_at")),
             client_id=client_id, token_hash=scanner.token_hash,
-            # the in-app scanner says so; anything else is a plain API client
-            source="scanner" if body.get("source") == "scanner" else "api")
+            source=_source(body))
     except NotFound:
         limits.deduct(limits.UNKNOWN_BADGES, me)  # only unknown badges use this budget up
         raise

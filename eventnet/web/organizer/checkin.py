@@ -22,7 +22,7 @@ from eventnet.services import checkins
 from eventnet.services.errors import EventnetError
 from eventnet.services.events import registration_count
 from eventnet.services.organizers import role_in
-from eventnet.web import error_response, limits, local_time
+from eventnet.web import error_response, limits, local_time, nul_character
 from eventnet.web.auth import organizer_event
 from eventnet.web.forms_common import attach_error, with_questions
 from eventnet.web.organizer import bp
@@ -92,6 +92,9 @@ def checkin_scan(slug: str) -> Any:
     badge = body.get("badge") if isinstance(body, dict) else None
     if not isinstance(badge, str) or not badge.strip():
         return error_response(400, "missing_badge", _("Send the badge read by the camera."))
+    if "\x00" in badge:
+        error = nul_character("badge")
+        return error_response(error.status, error.code, error.message)
     try:
         outcome = checkins.check_in_badge(event.id, badge, by_organizer_id=current_user.id)
     except EventnetError as exc:
