@@ -78,6 +78,20 @@ def deliver_batch_task(message_ids: list[int]) -> int:
             db.session.remove()
 
 
+@celery_app.task(name="eventnet.send_followups")
+def send_followups_task(event_id: int) -> None:
+    """Prepare and queue an event's follow-ups (the organizer pressed "Send"); each
+    committed batch goes on to the delivery tasks."""
+    from eventnet.extensions import db
+    from eventnet.services.followup_mail import run_followups
+
+    with _app().app_context():
+        try:
+            run_followups(event_id)
+        finally:
+            db.session.remove()
+
+
 @celery_app.task(name="eventnet.deliver_due")
 def deliver_due_task(limit: int = 200) -> int:
     """Deliver whatever is due (retries, leftovers); returns how many were sent."""

@@ -47,6 +47,8 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     followup_sender_name: Mapped[str] = mapped_column(String(200), default="")
     followup_reply_to: Mapped[str] = mapped_column(String(254), default="")
     followup_intro: Mapped[str] = mapped_column(Text, default="")
+    #: while the follow-ups are being prepared (a lease: a crashed run lapses at this time)
+    followups_preparing_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: scans of attendees who were erased (right to erasure): anonymous counts stay
     erased_scan_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -8,13 +8,16 @@ so clicking "send" twice, or re-running it after a crash, queues nothing twice.
 from __future__ import annotations
 
 import gc
+import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, insert, or_, select, union
+from sqlalchemy import and_, func, insert, or_, select, union, update
 
 from eventnet.config import LANGUAGES
 from eventnet.database import conflict_insert, write_transaction
@@ -45,7 +48,12 @@ from eventnet.services.attendees import MAGIC_PURPOSE
 from eventnet.services.errors import Conflict, NotFound
 from eventnet.services.followups import build_for_event
 
+log = logging.getLogger(__name__)
+
 KIND = "followup"
+#: how long a run started by "Send follow-ups" holds the event before another may start;
+#: longer than preparing a 20,000-person event takes, short enough if its process died
+PREPARING_LEASE = timedelta(minutes=15)
 BATCH = 100
 #: why an attendee gets no follow-up, in the order they are checked
 ERASED, NO_EMAIL, UNSUBSCRIBED, NO_CONSENT, NO_ONE_MET = (
@@ -363,6 +371,74 @@ def _queue_batch(event: Event, batch: list[int], rows: dict[int, Any],
     return new_ids
 
 
+def start_followups(event_id: int) -> bool:
+    """Queue and deliver the event's follow-ups without holding up the caller (a page).
+
+    The matching engine and the rendering of a large event take longer than a request may,
+    so the run goes on in a Celery worker when a broker is set, else in a thread of this
+    process. The event holds a lease while it runs, visible to every process: False (and
+    nothing started) when a run is already under way. A run whose process died lets go
+    after ``PREPARING_LEASE``; pressing again then queues whoever is still missing.
+    """
+    from flask import current_app
+
+    if not _take_lease(event_id):
+        return False
+    if current_app.config.get("BROKER_URL"):
+        from eventnet.mail.tasks import configure, send_followups_task
+
+        configure(current_app.config)
+        send_followups_task.delay(event_id)
+    else:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        threading.Thread(target=_run_in_thread, args=(app, event_id),
+                         name="eventnet-followups", daemon=True).start()
+    return True
+
+
+def run_followups(event_id: int) -> None:
+    """The run ``start_followups`` begins: queue, deliver (unless a broker or an outbox
+    worker does), then let go of the lease. For a Celery task or a thread."""
+    try:
+        send_followups(event_id, wait=True)
+    finally:
+        with write_transaction():
+            db.session.execute(update(Event).where(Event.id == event_id)
+                               .values(followups_preparing_until=None))
+
+
+def _run_in_thread(app: Any, event_id: int) -> None:
+    with app.app_context():
+        try:
+            run_followups(event_id)
+        except Exception:
+            log.exception("preparing the follow-ups of event %s failed", event_id)
+        finally:
+            db.session.remove()
+
+
+def _take_lease(event_id: int) -> bool:
+    """Mark the event's follow-ups as being prepared, unless they already are (one UPDATE:
+    two clicks, processes or hosts cannot both get it). Raises NotFound."""
+    now = utcnow()
+    with write_transaction():
+        taken = db.session.execute(
+            update(Event).where(Event.id == event_id, or_(
+                Event.followups_preparing_until.is_(None),
+                Event.followups_preparing_until < now))
+            .values(followups_preparing_until=now + PREPARING_LEASE)).rowcount
+        if not taken and db.session.get(Event, event_id) is None:
+            raise NotFound(_("No such event."))
+    return bool(taken)
+
+
+def is_preparing(event_id: int) -> bool:
+    """Whether a run started by ``start_followups`` is under way."""
+    until = db.session.scalar(select(Event.followups_preparing_until)
+                              .where(Event.id == event_id))
+    return until is not None and until > utcnow()
+
+
 def send_followups(event_id: int, *, wait: bool = False) -> QueueResult:
     """Queue the event's follow-ups and hand them to delivery. Raises NotFound.
 
@@ -468,13 +544,15 @@ def progress(event_id: int) -> dict[str, Any]:
             .order_by(OutboundEmail.id).limit(200))
     ]
     in_flight = counts.get(QUEUED, 0) + counts.get(SENDING, 0)
+    preparing = is_preparing(event_id)
     return {
         "sent": counts.get(SENT, 0), "failed": counts.get(FAILED, 0),
         "queued": in_flight, "unconfirmed": counts.get(UNCONFIRMED, 0),
         "cancelled": counts.get(CANCELLED, 0), "skipped": dict(skipped),
         "skipped_total": sum(skipped.values()), "not_queued": waiting,
         "retrying": [f for f in failures if f["status"] == QUEUED],
-        "failures": failures, "is_done": bool(queued_ids) and in_flight == 0,
+        "failures": failures, "preparing": preparing,
+        "is_done": not preparing and bool(queued_ids) and in_flight == 0,
     }
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,9 @@ REDIS_URL = os.environ.get("EVENTNET_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="EVENTNET_TEST_REDIS_URL is not set")
 
 
-def test_followups_are_delivered_by_a_celery_worker(
-        app: Any, make_event: Any, make_attendee: Any, smtp: Any, tmp_path: Path) -> None:
+@contextmanager
+def celery_worker(app: Any, smtp: Any, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `celery worker` on a queue of its own, and the app pointed at it."""
     queue = f"eventnet-test-{uuid.uuid4().hex[:8]}"  # colleagues share this Redis
     env = worker_env(app, smtp, EVENTNET_BROKER_URL=str(REDIS_URL),
                      EVENTNET_CELERY_QUEUE=queue)
@@ -34,26 +37,58 @@ def test_followups_are_delivered_by_a_celery_worker(
         env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         app.config.update(BROKER_URL=REDIS_URL, CELERY_QUEUE=queue)
-        event = make_event(name="Celery Night")
-        people = [make_attendee(event, f"C {i}", f"c{i}@example.org") for i in range(5)]
-        for left, right in zip(people, people[1:], strict=False):
-            record_scan(left.id, right.id)
-        first = followup_mail.send_followups(event.id)
-        second = followup_mail.send_followups(event.id)
-        assert first.queued == 5 and second.queued == 0
-        deadline = time.monotonic() + 60
-        while len(smtp.messages) < 5 and time.monotonic() < deadline:
-            assert worker.poll() is None, (tmp_path / "celery.log").read_text()
-            time.sleep(0.1)
-        time.sleep(0.5)
-        assert sorted(str(m["To"]) for m in smtp.messages) == [
-            f"c{i}@example.org" for i in range(5)]
-        from eventnet.extensions import db
-
-        db.session.remove()
-        assert followup_mail.progress(event.id)["sent"] == 5
+        yield worker
     finally:
         app.config.update(BROKER_URL=None)
         worker.terminate()
         worker.wait(timeout=30)
         log.close()
+
+
+def _five_who_met(make_event: Any, make_attendee: Any) -> Any:
+    event = make_event(name="Celery Night")
+    people = [make_attendee(event, f"C {i}", f"c{i}@example.org") for i in range(5)]
+    for left, right in zip(people, people[1:], strict=False):
+        record_scan(left.id, right.id)
+    return event
+
+
+def _wait_for_five(worker: Any, smtp: Any, tmp_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while len(smtp.messages) < 5 and time.monotonic() < deadline:
+        assert worker.poll() is None, (tmp_path / "celery.log").read_text()
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert sorted(str(m["To"]) for m in smtp.messages) == [
+        f"c{i}@example.org" for i in range(5)]
+
+
+def test_followups_are_delivered_by_a_celery_worker(
+        app: Any, make_event: Any, make_attendee: Any, smtp: Any, tmp_path: Path) -> None:
+    with celery_worker(app, smtp, tmp_path) as worker:
+        event = _five_who_met(make_event, make_attendee)
+        first = followup_mail.send_followups(event.id)
+        second = followup_mail.send_followups(event.id)
+        assert first.queued == 5 and second.queued == 0
+        _wait_for_five(worker, smtp, tmp_path)
+        from eventnet.extensions import db
+
+        db.session.remove()
+        assert followup_mail.progress(event.id)["sent"] == 5
+
+
+def test_send_from_the_page_is_prepared_by_a_celery_worker(
+        app: Any, make_event: Any, make_attendee: Any, smtp: Any, tmp_path: Path) -> None:
+    """With a broker, "Send follow-ups" hands the whole run (engine included) to a worker."""
+    with celery_worker(app, smtp, tmp_path) as worker:
+        event = _five_who_met(make_event, make_attendee)
+        assert followup_mail.start_followups(event.id)
+        assert not followup_mail.start_followups(event.id)  # under way: no second run
+        _wait_for_five(worker, smtp, tmp_path)
+        from eventnet.extensions import db
+
+        deadline = time.monotonic() + 30
+        while followup_mail.is_preparing(event.id) and time.monotonic() < deadline:
+            db.session.rollback()
+            time.sleep(0.1)
+        assert not followup_mail.is_preparing(event.id)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from eventnet.extensions import db
-from eventnet.models import Attendee, Introduction
+from eventnet.models import Attendee, Event, Introduction, utcnow
 from eventnet.services import followup_mail
 from tests.followup_data import small_event
 
@@ -136,6 +139,50 @@ def test_organizer_sends_with_progress_double_click_and_retry(
         "ada@example.org", "bob@example.org", "cy@example.org", "dee@example.org"}
     export = client.get(base + "/export.json")
     assert export.status_code == 200 and export.json["attendees"]
+
+
+def test_send_runs_outside_the_request_and_one_run_at_a_time(
+        client: Any, auth: Any, app: Any, ev: Any, smtp: Any, monkeypatch: Any) -> None:
+    """The engine and the rendering of a large event outlast a request: "Send" hands the run
+    to a thread (Celery with a broker) and the event's lease keeps a second one out."""
+    auth.organizer("boss@example.org")
+    base = f"/events/{ev.event.slug}/followups"
+    ran_in: list[str] = []
+    real = followup_mail.send_followups
+
+    def spy(event_id: int, **kwargs: Any) -> Any:
+        ran_in.append(threading.current_thread().name)
+        return real(event_id, **kwargs)
+
+    monkeypatch.setattr(followup_mail, "send_followups", spy)
+    started = client.post(base + "/send", follow_redirects=True)
+    assert b"are being prepared and sent" in started.data
+    assert _wait_done(client, base)["sent"] == 4 and ran_in == ["eventnet-followups"]
+    # a run under way (here: its lease, as another process would hold it) refuses a second
+    followup_mail._take_lease(ev.event.id)
+    again = client.post(base + "/send", follow_redirects=True)
+    assert b"already being prepared" in again.data and ran_in == ["eventnet-followups"]
+    progress = client.get(base + "/progress.json").json
+    assert progress["preparing"] and not progress["is_done"]
+    # a run whose process died lets go when its lease lapses
+    db.session.execute(update(Event).where(Event.id == ev.event.id).values(
+        followups_preparing_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert not client.get(base + "/progress.json").json["preparing"]
+    assert followup_mail.start_followups(ev.event.id)
+    _wait_done(client, base)
+    assert len(ran_in) == 2 and len(smtp.messages) == 4  # nobody got a second email
+
+
+def test_a_failed_run_lets_go_of_the_event(app: Any, ev: Any, monkeypatch: Any) -> None:
+    def broken(event_id: int, **kwargs: Any) -> Any:
+        raise RuntimeError("SMTP server on fire")
+
+    monkeypatch.setattr(followup_mail, "send_followups", broken)
+    assert followup_mail._take_lease(ev.event.id)
+    with pytest.raises(RuntimeError):
+        followup_mail.run_followups(ev.event.id)
+    assert not followup_mail.is_preparing(ev.event.id)
 
 
 def _wait_done(client: Any, base: str) -> Any:

@@ -65,12 +65,12 @@ def followups_send(slug: str) -> Any:
     if not SendForm().validate_on_submit():
         flash(_("The form expired. Please try again."), "error")
         return redirect(url_for("organizer.followups_page", slug=slug))
-    result = followup_mail.send_followups(event.id)
-    if result.queued:
-        flash(_("%(n)d follow-up(s) queued; they are being delivered.", n=result.queued),
-              "success")
+    if followup_mail.start_followups(event.id):
+        flash(_("The follow-ups are being prepared and sent: the counts below follow them. "
+                "Attendees who already got theirs are left alone."), "success")
     else:
-        flash(_("Nothing new to send: every follow-up was queued before or skipped."), "info")
+        flash(_("The follow-ups are already being prepared: the counts below follow them."),
+              "info")
     return redirect(url_for("organizer.followups_page", slug=slug))
 
 
