@@ -46,6 +46,10 @@ def configure(config: Mapping[str, Any]) -> None:
     queue = config.get("CELERY_QUEUE") or DEFAULT_QUEUE
     if broker and celery_app.conf.broker_url != broker:
         celery_app.conf.broker_url = broker
+        # Celery keeps its producers' connection pool (to the old broker) until these
+        # caches are dropped; a real process sets its broker once, tests change it.
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
     if celery_app.conf.task_default_queue != queue:
         celery_app.conf.task_default_queue = queue
 

@@ -305,8 +305,12 @@ def dispatch(ids: list[int], *, background: bool = False) -> None:
         from eventnet.mail.tasks import configure, deliver_batch_task
 
         configure(current_app.config)
-        for start in range(0, len(ids), CHUNK):
-            deliver_batch_task.delay(ids[start:start + CHUNK])
+        try:
+            for start in range(0, len(ids), CHUNK):
+                deliver_batch_task.delay(ids[start:start + CHUNK])
+        except Exception:  # the mail is queued in the database: the deliver_due beat sends it
+            log.exception("the Celery broker cannot be reached; the periodic deliver_due "
+                          "task will send the queued mail")
     elif current_app.config.get("MAIL_SYNC", True):
         if background:
             app = current_app._get_current_object()  # type: ignore[attr-defined]

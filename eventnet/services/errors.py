@@ -44,6 +44,13 @@ class Forbidden(EventnetError):
     default_code = "forbidden"
 
 
+class Unavailable(EventnetError):
+    """A service eventnet depends on (the mail broker) cannot be reached; try again later."""
+
+    status = 503
+    default_code = "unavailable"
+
+
 class Unauthorized(EventnetError):
     """No valid credentials were given."""
 

@@ -45,7 +45,7 @@ from eventnet.models import (
 from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
 from eventnet.services import links
 from eventnet.services.attendees import MAGIC_PURPOSE
-from eventnet.services.errors import Conflict, NotFound
+from eventnet.services.errors import Conflict, NotFound, Unavailable
 from eventnet.services.followups import build_for_event
 
 log = logging.getLogger(__name__)
@@ -384,15 +384,21 @@ def start_followups(event_id: int) -> bool:
 
     if not _take_lease(event_id):
         return False
-    if current_app.config.get("BROKER_URL"):
-        from eventnet.mail.tasks import configure, send_followups_task
-
-        configure(current_app.config)
-        send_followups_task.delay(event_id)
-    else:
+    if not current_app.config.get("BROKER_URL"):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         threading.Thread(target=_run_in_thread, args=(app, event_id),
                          name="eventnet-followups", daemon=True).start()
+        return True
+    from eventnet.mail.tasks import configure, send_followups_task
+
+    configure(current_app.config)
+    try:
+        send_followups_task.delay(event_id)
+    except Exception as exc:  # the broker is down: nothing runs, so nothing may hold the event
+        _release_lease(event_id)
+        log.warning("could not hand the follow-ups of event %s to Celery: %s", event_id, exc)
+        raise Unavailable(_("The mail workers cannot be reached right now (their broker is "
+                            "down); nothing was sent. Try again in a moment.")) from exc
     return True
 
 
@@ -402,9 +408,7 @@ def run_followups(event_id: int) -> None:
     try:
         send_followups(event_id, wait=True)
     finally:
-        with write_transaction():
-            db.session.execute(update(Event).where(Event.id == event_id)
-                               .values(followups_preparing_until=None))
+        _release_lease(event_id)
 
 
 def _run_in_thread(app: Any, event_id: int) -> None:
@@ -430,6 +434,12 @@ def _take_lease(event_id: int) -> bool:
         if not taken and db.session.get(Event, event_id) is None:
             raise NotFound(_("No such event."))
     return bool(taken)
+
+
+def _release_lease(event_id: int) -> None:
+    with write_transaction():
+        db.session.execute(update(Event).where(Event.id == event_id)
+                           .values(followups_preparing_until=None))
 
 
 def is_preparing(event_id: int) -> bool:

@@ -92,3 +92,23 @@ def test_send_from_the_page_is_prepared_by_a_celery_worker(
             db.session.rollback()
             time.sleep(0.1)
         assert not followup_mail.is_preparing(event.id)
+
+
+def test_a_broker_that_is_down_is_a_clear_error_and_holds_nothing(
+        app: Any, make_event: Any, make_attendee: Any, smtp: Any) -> None:
+    """Nothing listens on port 1: the page says so (503), and the event is not left marked
+    as being prepared; mail already queued by a page stays queued for the beat."""
+    from eventnet.services.errors import Unavailable
+
+    app.config.update(BROKER_URL="redis://127.0.0.1:1/0")
+    try:
+        event = _five_who_met(make_event, make_attendee)
+        started = time.monotonic()
+        with pytest.raises(Unavailable):
+            followup_mail.start_followups(event.id)
+        assert time.monotonic() - started < 30
+        assert not followup_mail.is_preparing(event.id)
+        result = followup_mail.send_followups(event.id)  # queues, hands over, does not raise
+        assert result.queued == 5 and followup_mail.progress(event.id)["queued"] == 5
+    finally:
+        app.config.update(BROKER_URL=None)
