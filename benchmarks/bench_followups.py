@@ -10,7 +10,9 @@ Against a local aiosmtpd server running in its own process, in the same run:
   delivery service `eventnet outbox work --loop` runs in its own process and picks up
   each committed batch (claims, batches of SMTP transactions over several connections,
   one commit before their final dots). Timed from the start of the command until every
-  follow-up is recorded as sent. ``--sequential``: no service, the command does it all.
+  follow-up is recorded as sent. ``--sequential``: no service; the command hands each
+  committed batch to a delivery process it spawns itself (what a meetup without an
+  ``outbox work`` service gets).
 
 Reports messages per second for both and their ratio (issue 5's target: at least 0.5),
 and the CPU seconds of the two eventnet processes.
@@ -131,7 +133,8 @@ def main() -> None:
     parser.add_argument("--scans-per", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sequential", action="store_true",
-                        help="no `outbox work` service: `followups send` queues, then delivers")
+                        help="no `outbox work` service: `followups send` delivers from a "
+                             "process of its own")
     args = parser.parse_args()
 
     port = _free_port()

@@ -11,8 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from eventnet.cli import ServiceCommand
-from eventnet.mail.transports import make_transport
-from eventnet.mail.worker import DeliveryStats, deliver_due, dispatch
+from eventnet.mail.worker import DeliveryProcess, deliver_due, dispatch
 from eventnet.services import followup_mail, followups, intros
 from eventnet.services.events import get_event
 
@@ -66,24 +65,23 @@ def send(slug: str, dry_run: bool) -> None:
         _report(result, dry_run=False)
         click.echo("Handed to the delivery workers (`eventnet outbox work` or Celery).")
         return
-    with _Progress("Rendering and queueing") as bar:
-        result = followup_mail.queue_followups(event.id, on_plan=bar.start,
-                                               progress=bar.update)
-    _report(result, dry_run=False)
-    totals = DeliveryStats()
-    transport = make_transport(current_app.config, current_app.instance_path)
+    # A process of its own delivers each committed batch while the next ones are rendered.
+    delivery = DeliveryProcess(current_app._get_current_object())  # type: ignore[attr-defined]
     try:
+        with _Progress("Rendering and queueing") as bar:
+            result = followup_mail.queue_followups(event.id, on_plan=bar.start,
+                                                   progress=bar.update, on_batch=delivery.put)
+        _report(result, dry_run=False)
         with click.progressbar(length=len(result.message_ids), label="Delivering",
                                file=sys.stderr) as bar:
-            for start in range(0, len(result.message_ids), 200):
-                chunk = result.message_ids[start:start + 200]
-                stats = deliver_due(ids=chunk, transport=transport)
-                totals.sent += stats.sent
-                totals.retried += stats.retried
-                totals.failed += stats.failed
-                bar.update(len(chunk))
+            for done in delivery.finish():
+                bar.update(done)
     finally:
-        transport.close()
+        delivery.stop()
+    totals = delivery.stats
+    # Whatever the delivery process left queued (it died) goes out from here.
+    for start in range(0, len(result.message_ids), 500):
+        totals.add(deliver_due(ids=result.message_ids[start:start + 500]))
     click.echo(f"sent {totals.sent}, will retry {totals.retried}, failed {totals.failed}.")
 
 

@@ -21,10 +21,13 @@ recipient's consent are cancelled if the recipient unsubscribed or was erased me
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import multiprocessing
+import pickle
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid, parseaddr
@@ -68,6 +71,11 @@ class DeliveryStats:
     failed: int = 0
     cancelled: int = 0
     unconfirmed: int = 0
+
+    def add(self, other: DeliveryStats) -> None:
+        """Count ``other``'s pass in this one."""
+        for name in ("sent", "retried", "failed", "cancelled", "unconfirmed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 def outgoing(row: Any) -> Outgoing:
@@ -370,9 +378,96 @@ class DeliveryThread:
                         log.exception("background delivery failed; `eventnet outbox work` "
                                       "will retry")
                         continue
-                    for name in ("sent", "retried", "failed", "cancelled", "unconfirmed"):
-                        setattr(self.stats, name, getattr(self.stats, name) +
-                                getattr(done, name))
+                    self.stats.add(done)
             finally:
                 transport.close()
                 db.session.remove()
+
+
+class DeliveryProcess:
+    """Delivers batches handed to it from a process of its own while the caller goes on.
+
+    For ``eventnet followups send`` without a broker or an ``outbox work`` service: while
+    this process renders the next batches, the other one sends the committed ones on the
+    second core (a thread would only fight the rendering for the GIL). It is spawned, not
+    forked (the caller has threads), and builds its app from the caller's configuration.
+    The outbox claims keep the two processes from ever sending a message twice; what the
+    delivery process could not send (it died) stays queued for the caller to deliver.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.stats = DeliveryStats()
+        self._ids: Any = context.Queue()
+        self._done: Any = context.Queue()
+        self._process = context.Process(
+            target=_delivery_process, name="eventnet-delivery", daemon=True,
+            args=(_picklable(app.config), app.instance_path, self._ids, self._done))
+        self._process.start()
+
+    def put(self, ids: list[int]) -> None:
+        """Hand over committed message ids."""
+        self._ids.put(list(ids))
+
+    def finish(self) -> Iterator[int]:
+        """No more batches: yields the size of each batch as it is done, to the last one
+        (or until the process died), and fills ``stats``."""
+        self._ids.put(None)
+        while True:
+            try:
+                kind, value = self._done.get(timeout=1.0)
+            except queue.Empty:
+                if self._process.is_alive():
+                    continue
+                log.error("the delivery process ended early (exit code %s)",
+                          self._process.exitcode)
+                return
+            if kind == "batch":
+                yield int(value)
+            else:
+                self.stats = DeliveryStats(**value)
+                self._process.join()
+                return
+
+    def stop(self) -> None:
+        """End the process if it still runs (the caller failed or was interrupted)."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _picklable(config: Any) -> dict[str, Any]:
+    picklable = {}
+    for key, value in config.items():
+        try:
+            pickle.dumps(value)
+        except Exception:  # noqa: S112  (a callable or a handle: the child builds its own)
+            continue
+        picklable[key] = value
+    return picklable
+
+
+def _delivery_process(config: dict[str, Any], instance_path: str, ids: Any,
+                      done: Any) -> None:
+    import os
+
+    from eventnet import create_app
+
+    os.environ["EVENTNET_INSTANCE_PATH"] = instance_path
+    app = create_app(config)
+    totals = DeliveryStats()
+    with app.app_context():
+        transport = make_transport(app.config, app.instance_path)
+        try:
+            while (batch := ids.get()) is not None:
+                try:
+                    stats = deliver_due(ids=batch, transport=transport)
+                except Exception:
+                    log.exception("delivering a batch failed; it stays queued")
+                else:
+                    totals.add(stats)
+                done.put(("batch", len(batch)))
+        finally:
+            transport.close()
+            db.session.remove()
+    done.put(("done", dataclasses.asdict(totals)))
