@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from eventnet.cli import ServiceCommand
-from eventnet.mail.worker import DeliveryProcess, deliver_due, dispatch
+from eventnet.mail.worker import DeliveryProcess, dispatch
 from eventnet.services import followup_mail, followups, intros
 from eventnet.services.events import get_event
 
@@ -66,8 +66,8 @@ def send(slug: str, dry_run: bool) -> None:
         click.echo("Handed to the delivery workers (`eventnet outbox work` or Celery).")
         return
     # A process of its own delivers each committed batch while the next ones are rendered.
-    delivery = DeliveryProcess(current_app._get_current_object())  # type: ignore[attr-defined]
-    try:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with DeliveryProcess(app) as delivery:
         with _Progress("Rendering and queueing") as bar:
             result = followup_mail.queue_followups(event.id, on_plan=bar.start,
                                                    progress=bar.update, on_batch=delivery.put)
@@ -76,12 +76,7 @@ def send(slug: str, dry_run: bool) -> None:
                                file=sys.stderr) as bar:
             for done in delivery.finish():
                 bar.update(done)
-    finally:
-        delivery.stop()
-    totals = delivery.stats
-    # Whatever the delivery process left queued (it died) goes out from here.
-    for start in range(0, len(result.message_ids), 500):
-        totals.add(deliver_due(ids=result.message_ids[start:start + 500]))
+    totals = delivery.complete(result.message_ids)
     click.echo(f"sent {totals.sent}, will retry {totals.retried}, failed {totals.failed}.")
 
 

@@ -342,48 +342,6 @@ def _deliver_in_thread(app: Flask, ids: list[int]) -> Any:
             db.session.remove()
 
 
-class DeliveryThread:
-    """Delivers batches of message ids handed to it while the caller goes on working.
-
-    One thread, one SMTP connection; used to deliver a send's first batches while the next
-    ones are rendered. ``close(wait=True)`` waits until everything handed over was tried.
-    """
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.stats = DeliveryStats()
-        self._queue: queue.Queue[list[int] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="eventnet-delivery",
-                                        daemon=True)
-        self._thread.start()
-
-    def put(self, ids: list[int]) -> None:
-        """Hand over committed message ids."""
-        self._queue.put(list(ids))
-
-    def close(self, wait: bool = False) -> None:
-        """No more batches; optionally wait for the delivery to finish."""
-        self._queue.put(None)
-        if wait:
-            self._thread.join()
-
-    def _run(self) -> None:
-        with self.app.app_context():
-            transport = make_transport(self.app.config, self.app.instance_path)
-            try:
-                while (ids := self._queue.get()) is not None:
-                    try:
-                        done = deliver_due(ids=ids, transport=transport)
-                    except Exception:
-                        log.exception("background delivery failed; `eventnet outbox work` "
-                                      "will retry")
-                        continue
-                    self.stats.add(done)
-            finally:
-                transport.close()
-                db.session.remove()
-
-
 class DeliveryProcess:
     """Delivers batches handed to it from a process of its own while the caller goes on.
 
@@ -392,7 +350,12 @@ class DeliveryProcess:
     second core (a thread would only fight the rendering for the GIL). It is spawned, not
     forked (the caller has threads), and builds its app from the caller's configuration.
     The outbox claims keep the two processes from ever sending a message twice; what the
-    delivery process could not send (it died) stays queued for the caller to deliver.
+    delivery process could not send (it died) stays queued, and ``complete`` sends it::
+
+        with DeliveryProcess(app) as delivery:
+            result = queue_followups(event_id, on_batch=delivery.put)
+            for done in delivery.finish(): ...  # or delivery.wait()
+        stats = delivery.complete(result.message_ids)
     """
 
     def __init__(self, app: Flask) -> None:
@@ -429,11 +392,28 @@ class DeliveryProcess:
                 self._process.join()
                 return
 
+    def wait(self) -> None:
+        """No more batches: wait until they are done (or the process died)."""
+        for _done in self.finish():
+            pass
+
+    def complete(self, ids: list[int]) -> DeliveryStats:
+        """Deliver from here whatever of ``ids`` is still queued; the counts of both."""
+        for start in range(0, len(ids), 500):
+            self.stats.add(deliver_due(ids=ids[start:start + 500]))
+        return self.stats
+
     def stop(self) -> None:
         """End the process if it still runs (the caller failed or was interrupted)."""
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
+
+    def __enter__(self) -> DeliveryProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def _picklable(config: Any) -> dict[str, Any]:

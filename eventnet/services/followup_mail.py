@@ -30,7 +30,7 @@ from eventnet.mail.compose import (
     translations_for,
 )
 from eventnet.mail.outbox import body_of
-from eventnet.mail.worker import DeliveryThread, dispatch
+from eventnet.mail.worker import DeliveryProcess, dispatch
 from eventnet.matching import FollowUp
 from eventnet.matching.reasons import describe
 from eventnet.models import (
@@ -406,7 +406,7 @@ def run_followups(event_id: int) -> None:
     """The run ``start_followups`` begins: queue, deliver (unless a broker or an outbox
     worker does), then let go of the lease. For a Celery task or a thread."""
     try:
-        send_followups(event_id, wait=True)
+        send_followups(event_id)
     finally:
         _release_lease(event_id)
 
@@ -449,25 +449,26 @@ def is_preparing(event_id: int) -> bool:
     return until is not None and until > utcnow()
 
 
-def send_followups(event_id: int, *, wait: bool = False) -> QueueResult:
-    """Queue the event's follow-ups and hand them to delivery. Raises NotFound.
+def send_followups(event_id: int) -> QueueResult:
+    """Queue the event's follow-ups and deliver them, or hand them over. Raises NotFound.
 
-    With a broker each committed batch goes to the Celery workers at once (they run in
-    other processes, so delivery overlaps the rendering of the next batches). Without
-    one, this process delivers after queueing: in a background thread unless ``wait``.
-    A delivery thread beside the rendering would only fight it for the GIL.
+    With a broker each committed batch goes to the Celery workers at once. Without one
+    (``MAIL_SYNC``, the default) a process spawned for it delivers each committed batch
+    while this one renders the next (a thread would only fight the rendering for the GIL),
+    and this returns once all were tried. With ``MAIL_SYNC`` off they are only queued, for
+    ``eventnet outbox work``.
     """
     from flask import current_app
 
     if current_app.config.get("BROKER_URL"):
         return queue_followups(event_id, on_batch=dispatch)
-    result = queue_followups(event_id)
-    if wait and current_app.config.get("MAIL_SYNC", True):
-        delivery = DeliveryThread(current_app._get_current_object())  # type: ignore[attr-defined]
-        delivery.put(result.message_ids)
-        delivery.close(wait=True)
-    else:
-        dispatch(result.message_ids, background=True)
+    if not current_app.config.get("MAIL_SYNC", True):
+        return queue_followups(event_id)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with DeliveryProcess(app) as delivery:
+        result = queue_followups(event_id, on_batch=delivery.put)
+        delivery.wait()
+    delivery.complete(result.message_ids)
     return result
 
 

@@ -30,7 +30,7 @@ def _links(message: Any) -> list[str]:
 
 
 def test_followup_email_parts_headers_and_escaping(app: Any, ev: Any, smtp: Any) -> None:
-    followup_mail.send_followups(ev.event.id, wait=True)
+    followup_mail.send_followups(ev.event.id)
     assert len(smtp.messages) == 4
     [ada] = smtp.to("ada@example.org")
     assert ada.get_content_type() == "multipart/alternative"
@@ -53,7 +53,7 @@ def test_followup_email_parts_headers_and_escaping(app: Any, ev: Any, smtp: Any)
 
 
 def test_links_work_when_followed(client: Any, app: Any, ev: Any, smtp: Any) -> None:
-    followup_mail.send_followups(ev.event.id, wait=True)
+    followup_mail.send_followups(ev.event.id)
     [ada] = smtp.to("ada@example.org")
     links = _links(ada)
     vcard = next(u for u in links if u.startswith("/v/"))
@@ -86,7 +86,7 @@ def test_links_work_when_followed(client: Any, app: Any, ev: Any, smtp: Any) -> 
 
 
 def test_unsubscribe_one_click_and_page(client: Any, app: Any, ev: Any, smtp: Any) -> None:
-    followup_mail.send_followups(ev.event.id, wait=True)
+    followup_mail.send_followups(ev.event.id)
     [ada] = smtp.to("ada@example.org")
     target = ada["List-Unsubscribe"].strip("<>").replace("http://eventnet.test", "")
     assert client.get(target).status_code == 200
