@@ -87,7 +87,7 @@ def send_followups_task(event_id: int) -> None:
     """Prepare and queue an event's follow-ups (the organizer pressed "Send"); each
     committed batch goes on to the delivery tasks."""
     from eventnet.extensions import db
-    from eventnet.services.followup_mail import run_followups
+    from eventnet.services.followup_sending import run_followups
 
     with _app().app_context():
         try:

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, insert, or_, select, union, update
+from sqlalchemy import insert, select
 
 from eventnet.config import LANGUAGES
 from eventnet.database import conflict_insert, write_transaction
@@ -30,7 +28,7 @@ from eventnet.mail.compose import (
     translations_for,
 )
 from eventnet.mail.outbox import body_of
-from eventnet.mail.worker import DeliveryProcess, dispatch
+from eventnet.mail.worker import dispatch
 from eventnet.matching import FollowUp
 from eventnet.matching.reasons import describe
 from eventnet.models import (
@@ -39,21 +37,17 @@ from eventnet.models import (
     Introduction,
     OutboundEmail,
     OutboundEmailBody,
-    Scan,
     utcnow,
 )
-from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
+from eventnet.models.outbox import QUEUED
 from eventnet.services import links
 from eventnet.services.attendees import MAGIC_PURPOSE
-from eventnet.services.errors import Conflict, NotFound, Unavailable
+from eventnet.services.errors import Conflict, NotFound
 from eventnet.services.followups import build_for_event
 
 log = logging.getLogger(__name__)
 
 KIND = "followup"
-#: how long a run started by "Send follow-ups" holds the event before another may start;
-#: longer than preparing a 20,000-person event takes, short enough if its process died
-PREPARING_LEASE = timedelta(minutes=15)
 BATCH = 100
 #: why an attendee gets no follow-up, in the order they are checked
 ERASED, NO_EMAIL, UNSUBSCRIBED, NO_CONSENT, NO_ONE_MET = (
@@ -262,7 +256,7 @@ class QueueResult:
         return self.queued + self.already_queued + sum(self.skipped.values())
 
 
-def _queued_attendees(event_id: int, attendee_ids: Iterable[int] | None = None) -> set[int]:
+def queued_attendees(event_id: int, attendee_ids: Iterable[int] | None = None) -> set[int]:
     query = select(OutboundEmail.attendee_id).where(OutboundEmail.event_id == event_id,
                                                     OutboundEmail.kind == KIND)
     if attendee_ids is not None:
@@ -286,7 +280,7 @@ def queue_followups(event_id: int, *, dry_run: bool = False,
         raise NotFound(_("No such event."))
     built = build_for_event(event)
     rows = load_recipients(event_id)
-    already = _queued_attendees(event_id)
+    already = queued_attendees(event_id)
     result = QueueResult()
     todo: list[int] = []
     for attendee_id, row in rows.items():
@@ -333,7 +327,7 @@ def _queue_batch(event: Event, batch: list[int], rows: dict[int, Any],
     rendered = {a: render_followup(event, rows[a], followups[a], rows) for a in batch}
     with write_transaction() as session:
         _lock_event(event_id)
-        taken = _queued_attendees(event_id, batch)
+        taken = queued_attendees(event_id, batch)
         messages, bodies, intros = [], [], []
         now = utcnow()
         for attendee_id in batch:
@@ -369,107 +363,6 @@ def _queue_batch(event: Event, batch: list[int], rows: dict[int, Any],
             session.execute(conflict_insert(Introduction).on_conflict_do_nothing(
                 index_elements=["event_id", "requester_id", "recipient_id"]), intros)
     return new_ids
-
-
-def start_followups(event_id: int) -> bool:
-    """Queue and deliver the event's follow-ups without holding up the caller (a page).
-
-    The matching engine and the rendering of a large event take longer than a request may,
-    so the run goes on in a Celery worker when a broker is set, else in a thread of this
-    process. The event holds a lease while it runs, visible to every process: False (and
-    nothing started) when a run is already under way. A run whose process died lets go
-    after ``PREPARING_LEASE``; pressing again then queues whoever is still missing.
-    """
-    from flask import current_app
-
-    if not _take_lease(event_id):
-        return False
-    if not current_app.config.get("BROKER_URL"):
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        threading.Thread(target=_run_in_thread, args=(app, event_id),
-                         name="eventnet-followups", daemon=True).start()
-        return True
-    from eventnet.mail.tasks import configure, send_followups_task
-
-    configure(current_app.config)
-    try:
-        send_followups_task.delay(event_id)
-    except Exception as exc:  # the broker is down: nothing runs, so nothing may hold the event
-        _release_lease(event_id)
-        log.warning("could not hand the follow-ups of event %s to Celery: %s", event_id, exc)
-        raise Unavailable(_("The mail workers cannot be reached right now (their broker is "
-                            "down); nothing was sent. Try again in a moment.")) from exc
-    return True
-
-
-def run_followups(event_id: int) -> None:
-    """The run ``start_followups`` begins: queue, deliver (unless a broker or an outbox
-    worker does), then let go of the lease. For a Celery task or a thread."""
-    try:
-        send_followups(event_id)
-    finally:
-        _release_lease(event_id)
-
-
-def _run_in_thread(app: Any, event_id: int) -> None:
-    with app.app_context():
-        try:
-            run_followups(event_id)
-        except Exception:
-            log.exception("preparing the follow-ups of event %s failed", event_id)
-        finally:
-            db.session.remove()
-
-
-def _take_lease(event_id: int) -> bool:
-    """Mark the event's follow-ups as being prepared, unless they already are (one UPDATE:
-    two clicks, processes or hosts cannot both get it). Raises NotFound."""
-    now = utcnow()
-    with write_transaction():
-        taken = db.session.execute(
-            update(Event).where(Event.id == event_id, or_(
-                Event.followups_preparing_until.is_(None),
-                Event.followups_preparing_until < now))
-            .values(followups_preparing_until=now + PREPARING_LEASE)).rowcount
-        if not taken and db.session.get(Event, event_id) is None:
-            raise NotFound(_("No such event."))
-    return bool(taken)
-
-
-def _release_lease(event_id: int) -> None:
-    with write_transaction():
-        db.session.execute(update(Event).where(Event.id == event_id)
-                           .values(followups_preparing_until=None))
-
-
-def is_preparing(event_id: int) -> bool:
-    """Whether a run started by ``start_followups`` is under way."""
-    until = db.session.scalar(select(Event.followups_preparing_until)
-                              .where(Event.id == event_id))
-    return until is not None and until > utcnow()
-
-
-def send_followups(event_id: int) -> QueueResult:
-    """Queue the event's follow-ups and deliver them, or hand them over. Raises NotFound.
-
-    With a broker each committed batch goes to the Celery workers at once. Without one
-    (``MAIL_SYNC``, the default) a process spawned for it delivers each committed batch
-    while this one renders the next (a thread would only fight the rendering for the GIL),
-    and this returns once all were tried. With ``MAIL_SYNC`` off they are only queued, for
-    ``eventnet outbox work``.
-    """
-    from flask import current_app
-
-    if current_app.config.get("BROKER_URL"):
-        return queue_followups(event_id, on_batch=dispatch)
-    if not current_app.config.get("MAIL_SYNC", True):
-        return queue_followups(event_id)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with DeliveryProcess(app) as delivery:
-        result = queue_followups(event_id, on_batch=delivery.put)
-        delivery.wait()
-    delivery.complete(result.message_ids)
-    return result
 
 
 def _one(event: Event, attendee_id: int) -> tuple[Any, FollowUp, dict[int, Any]]:
@@ -521,50 +414,6 @@ def send_test(event: Event, attendee_id: int, to_address: str) -> int:
         message_id = int(message.id)
     dispatch([message_id])
     return message_id
-
-
-def progress(event_id: int) -> dict[str, Any]:
-    """Where the event's follow-ups stand: counts by state, skips by reason, failures."""
-    counts = dict(db.session.execute(
-        select(OutboundEmail.status, func.count()).where(
-            OutboundEmail.event_id == event_id, OutboundEmail.kind == KIND)
-        .group_by(OutboundEmail.status)).all())
-    queued_ids = _queued_attendees(event_id)
-    met = set(db.session.scalars(union(
-        select(Scan.scanner_id).where(Scan.event_id == event_id),
-        select(Scan.scanned_id).where(Scan.event_id == event_id))))
-    skipped: Counter[str] = Counter()
-    waiting = 0
-    for attendee_id, row in load_recipients(event_id).items():
-        if attendee_id in queued_ids:
-            continue
-        reason = skip_reason(row, attendee_id in met)
-        if reason is None:
-            waiting += 1
-        else:
-            skipped[reason] += 1
-    failures = [
-        {"attendee_id": r.attendee_id, "to": r.to_address, "status": r.status,
-         "error": r.last_error, "attempts": r.attempts}
-        for r in db.session.execute(
-            select(OutboundEmail.attendee_id, OutboundEmail.to_address, OutboundEmail.status,
-                   OutboundEmail.last_error, OutboundEmail.attempts)
-            .where(OutboundEmail.event_id == event_id, OutboundEmail.kind == KIND,
-                   or_(OutboundEmail.status.in_([FAILED, UNCONFIRMED]),
-                       and_(OutboundEmail.status == QUEUED, OutboundEmail.attempts > 0)))
-            .order_by(OutboundEmail.id).limit(200))
-    ]
-    in_flight = counts.get(QUEUED, 0) + counts.get(SENDING, 0)
-    preparing = is_preparing(event_id)
-    return {
-        "sent": counts.get(SENT, 0), "failed": counts.get(FAILED, 0),
-        "queued": in_flight, "unconfirmed": counts.get(UNCONFIRMED, 0),
-        "cancelled": counts.get(CANCELLED, 0), "skipped": dict(skipped),
-        "skipped_total": sum(skipped.values()), "not_queued": waiting,
-        "retrying": [f for f in failures if f["status"] == QUEUED],
-        "failures": failures, "preparing": preparing,
-        "is_done": not preparing and bool(queued_ids) and in_flight == 0,
-    }
 
 
 def due_ids(event_id: int) -> list[int]:

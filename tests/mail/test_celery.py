@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from eventnet.services import followup_mail
+from eventnet.services import followup_sending
 from eventnet.services.scans import record_scan
 from tests.mail.conftest import worker_env
 
@@ -67,14 +67,14 @@ def test_followups_are_delivered_by_a_celery_worker(
         app: Any, make_event: Any, make_attendee: Any, smtp: Any, tmp_path: Path) -> None:
     with celery_worker(app, smtp, tmp_path) as worker:
         event = _five_who_met(make_event, make_attendee)
-        first = followup_mail.send_followups(event.id)
-        second = followup_mail.send_followups(event.id)
+        first = followup_sending.send_followups(event.id)
+        second = followup_sending.send_followups(event.id)
         assert first.queued == 5 and second.queued == 0
         _wait_for_five(worker, smtp, tmp_path)
         from eventnet.extensions import db
 
         db.session.remove()
-        assert followup_mail.progress(event.id)["sent"] == 5
+        assert followup_sending.progress(event.id)["sent"] == 5
 
 
 def test_send_from_the_page_is_prepared_by_a_celery_worker(
@@ -82,16 +82,16 @@ def test_send_from_the_page_is_prepared_by_a_celery_worker(
     """With a broker, "Send follow-ups" hands the whole run (engine included) to a worker."""
     with celery_worker(app, smtp, tmp_path) as worker:
         event = _five_who_met(make_event, make_attendee)
-        assert followup_mail.start_followups(event.id)
-        assert not followup_mail.start_followups(event.id)  # under way: no second run
+        assert followup_sending.start_followups(event.id)
+        assert not followup_sending.start_followups(event.id)  # under way: no second run
         _wait_for_five(worker, smtp, tmp_path)
         from eventnet.extensions import db
 
         deadline = time.monotonic() + 30
-        while followup_mail.is_preparing(event.id) and time.monotonic() < deadline:
+        while followup_sending.is_preparing(event.id) and time.monotonic() < deadline:
             db.session.rollback()
             time.sleep(0.1)
-        assert not followup_mail.is_preparing(event.id)
+        assert not followup_sending.is_preparing(event.id)
 
 
 def test_a_broker_that_is_down_is_a_clear_error_and_holds_nothing(
@@ -105,10 +105,10 @@ def test_a_broker_that_is_down_is_a_clear_error_and_holds_nothing(
         event = _five_who_met(make_event, make_attendee)
         started = time.monotonic()
         with pytest.raises(Unavailable):
-            followup_mail.start_followups(event.id)
+            followup_sending.start_followups(event.id)
         assert time.monotonic() - started < 30
-        assert not followup_mail.is_preparing(event.id)
-        result = followup_mail.send_followups(event.id)  # queues, hands over, does not raise
-        assert result.queued == 5 and followup_mail.progress(event.id)["queued"] == 5
+        assert not followup_sending.is_preparing(event.id)
+        result = followup_sending.send_followups(event.id)  # queues, hands over, does not raise
+        assert result.queued == 5 and followup_sending.progress(event.id)["queued"] == 5
     finally:
         app.config.update(BROKER_URL=None)

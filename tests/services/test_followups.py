@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Introduction, OutboundEmail, utcnow
-from eventnet.services import followup_mail, followups
+from eventnet.services import followup_mail, followup_sending, followups
 from eventnet.services.errors import NotFound
 from tests.followup_data import small_event
 
@@ -76,7 +76,7 @@ def test_skip_reasons(app: Any, ev: Any, make_attendee: Any) -> None:
     assert result.queued == 2
     assert db.session.scalar(select(func.count(OutboundEmail.id))) == 0  # dry run
     followup_mail.queue_followups(ev.event.id)
-    progress = followup_mail.progress(ev.event.id)
+    progress = followup_sending.progress(ev.event.id)
     assert progress["queued"] == 2 and progress["skipped"] == {
         "unsubscribed": 1, "no_consent": 1, "no_one_met": 1}
 

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from eventnet.extensions import db
 from eventnet.models import Attendee, Event, Introduction, utcnow
-from eventnet.services import followup_mail
+from eventnet.services import followup_mail, followup_sending
 from tests.followup_data import small_event
 
 
@@ -30,7 +30,7 @@ def _links(message: Any) -> list[str]:
 
 
 def test_followup_email_parts_headers_and_escaping(app: Any, ev: Any, smtp: Any) -> None:
-    followup_mail.send_followups(ev.event.id)
+    followup_sending.send_followups(ev.event.id)
     assert len(smtp.messages) == 4
     [ada] = smtp.to("ada@example.org")
     assert ada.get_content_type() == "multipart/alternative"
@@ -53,7 +53,7 @@ def test_followup_email_parts_headers_and_escaping(app: Any, ev: Any, smtp: Any)
 
 
 def test_links_work_when_followed(client: Any, app: Any, ev: Any, smtp: Any) -> None:
-    followup_mail.send_followups(ev.event.id)
+    followup_sending.send_followups(ev.event.id)
     [ada] = smtp.to("ada@example.org")
     links = _links(ada)
     vcard = next(u for u in links if u.startswith("/v/"))
@@ -86,7 +86,7 @@ def test_links_work_when_followed(client: Any, app: Any, ev: Any, smtp: Any) -> 
 
 
 def test_unsubscribe_one_click_and_page(client: Any, app: Any, ev: Any, smtp: Any) -> None:
-    followup_mail.send_followups(ev.event.id)
+    followup_sending.send_followups(ev.event.id)
     [ada] = smtp.to("ada@example.org")
     target = ada["List-Unsubscribe"].strip("<>").replace("http://eventnet.test", "")
     assert client.get(target).status_code == 200
@@ -148,18 +148,18 @@ def test_send_runs_outside_the_request_and_one_run_at_a_time(
     auth.organizer("boss@example.org")
     base = f"/events/{ev.event.slug}/followups"
     ran_in: list[str] = []
-    real = followup_mail.send_followups
+    real = followup_sending.send_followups
 
     def spy(event_id: int, **kwargs: Any) -> Any:
         ran_in.append(threading.current_thread().name)
         return real(event_id, **kwargs)
 
-    monkeypatch.setattr(followup_mail, "send_followups", spy)
+    monkeypatch.setattr(followup_sending, "send_followups", spy)
     started = client.post(base + "/send", follow_redirects=True)
     assert b"are being prepared and sent" in started.data
     assert _wait_done(client, base)["sent"] == 4 and ran_in == ["eventnet-followups"]
     # a run under way (here: its lease, as another process would hold it) refuses a second
-    followup_mail._take_lease(ev.event.id)
+    followup_sending._take_lease(ev.event.id)
     again = client.post(base + "/send", follow_redirects=True)
     assert b"already being prepared" in again.data and ran_in == ["eventnet-followups"]
     progress = client.get(base + "/progress.json").json
@@ -169,7 +169,7 @@ def test_send_runs_outside_the_request_and_one_run_at_a_time(
         followups_preparing_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     assert not client.get(base + "/progress.json").json["preparing"]
-    assert followup_mail.start_followups(ev.event.id)
+    assert followup_sending.start_followups(ev.event.id)
     _wait_done(client, base)
     assert len(ran_in) == 2 and len(smtp.messages) == 4  # nobody got a second email
 
@@ -178,11 +178,11 @@ def test_a_failed_run_lets_go_of_the_event(app: Any, ev: Any, monkeypatch: Any) 
     def broken(event_id: int, **kwargs: Any) -> Any:
         raise RuntimeError("SMTP server on fire")
 
-    monkeypatch.setattr(followup_mail, "send_followups", broken)
-    assert followup_mail._take_lease(ev.event.id)
+    monkeypatch.setattr(followup_sending, "send_followups", broken)
+    assert followup_sending._take_lease(ev.event.id)
     with pytest.raises(RuntimeError):
-        followup_mail.run_followups(ev.event.id)
-    assert not followup_mail.is_preparing(ev.event.id)
+        followup_sending.run_followups(ev.event.id)
+    assert not followup_sending.is_preparing(ev.event.id)
 
 
 def _wait_done(client: Any, base: str) -> Any:

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, NumberRange
 
 from eventnet.mail.worker import dispatch, retry_failed
 from eventnet.models import MAX_ID
-from eventnet.services import followup_mail, followups
+from eventnet.services import followup_mail, followup_sending, followups
 from eventnet.services.attendees import list_attendees
 from eventnet.services.errors import EventnetError
 from eventnet.web import row_id
@@ -44,7 +44,7 @@ def followups_page(slug: str) -> Any:
     """The follow-up dashboard: progress, send, test, preview, failures, export."""
     event = organizer_event(slug)
     return render_template("organizer/followups.html", event=event,
-                           progress=followup_mail.progress(event.id),
+                           progress=followup_sending.progress(event.id),
                            attendees=list_attendees(event.id), send_form=SendForm(),
                            retry_form=RetryForm(), test_form=TestForm())
 
@@ -54,7 +54,7 @@ def followups_page(slug: str) -> Any:
 def followups_progress(slug: str) -> Any:
     """Live progress for polling: sent, failed, skipped by reason, failures."""
     event = organizer_event(slug)
-    return jsonify(followup_mail.progress(event.id))
+    return jsonify(followup_sending.progress(event.id))
 
 
 @bp.post("/events/<slug>/followups/send")
@@ -65,7 +65,7 @@ def followups_send(slug: str) -> Any:
     if not SendForm().validate_on_submit():
         flash(_("The form expired. Please try again."), "error")
         return redirect(url_for("organizer.followups_page", slug=slug))
-    if followup_mail.start_followups(event.id):
+    if followup_sending.start_followups(event.id):
         flash(_("The follow-ups are being prepared and sent: the counts below follow them. "
                 "Attendees who already got theirs are left alone."), "success")
     else:
