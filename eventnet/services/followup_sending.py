@@ -33,9 +33,11 @@ from eventnet.services.followup_mail import (
 
 log = logging.getLogger(__name__)
 
-#: how long a run started by "Send follow-ups" holds the event before another may start;
-#: longer than preparing a 20,000-person event takes, short enough if its process died
-PREPARING_LEASE = timedelta(minutes=15)
+#: how long a run's hold on the event lasts unless renewed: a run whose process died (a
+#: restarted app server) lets go this long after its last renewal
+PREPARING_LEASE = timedelta(minutes=2)
+#: how often a live run renews its hold
+LEASE_RENEW_SECONDS = 30.0
 
 
 def start_followups(event_id: int) -> bool:
@@ -44,8 +46,9 @@ def start_followups(event_id: int) -> bool:
     The matching engine and the rendering of a large event take longer than a request may,
     so the run goes on in a Celery worker when a broker is set, else in a thread of this
     process. The event holds a lease while it runs, visible to every process: False (and
-    nothing started) when a run is already under way. A run whose process died lets go
-    after ``PREPARING_LEASE``; pressing again then queues whoever is still missing.
+    nothing started) when a run is already under way. A live run renews it; one whose
+    process died lets go ``PREPARING_LEASE`` after its last renewal, and pressing again
+    then queues whoever is still missing.
     """
     from flask import current_app
 
@@ -71,11 +74,35 @@ def start_followups(event_id: int) -> bool:
 
 def run_followups(event_id: int) -> None:
     """The run ``start_followups`` begins: queue, deliver (unless a broker or an outbox
-    worker does), then let go of the lease. For a Celery task or a thread."""
+    worker does), then let go of the lease, which it renews meanwhile. For a Celery task or
+    a thread."""
+    from flask import current_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    done = threading.Event()
+    keeper = threading.Thread(target=_keep_lease, args=(app, event_id, done),
+                              name="eventnet-followups-lease", daemon=True)
+    keeper.start()
     try:
         send_followups(event_id)
     finally:
+        done.set()
+        keeper.join()
         _release_lease(event_id)
+
+
+def _keep_lease(app: Any, event_id: int, done: threading.Event) -> None:
+    with app.app_context():
+        try:
+            while not done.wait(LEASE_RENEW_SECONDS):
+                with write_transaction():
+                    db.session.execute(
+                        update(Event).where(Event.id == event_id)
+                        .values(followups_preparing_until=utcnow() + PREPARING_LEASE))
+        except Exception:  # the run goes on; at worst another may start after the lease
+            log.exception("renewing the follow-up lease of event %s failed", event_id)
+        finally:
+            db.session.remove()
 
 
 def _run_in_thread(app: Any, event_id: int) -> None:

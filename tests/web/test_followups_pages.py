@@ -174,6 +174,25 @@ def test_send_runs_outside_the_request_and_one_run_at_a_time(
     assert len(ran_in) == 2 and len(smtp.messages) == 4  # nobody got a second email
 
 
+def test_a_live_run_renews_its_lease_and_lets_go_at_the_end(
+        app: Any, ev: Any, monkeypatch: Any) -> None:
+    """A run longer than the lease keeps the event (it renews); once it ends, it lets go."""
+    monkeypatch.setattr(followup_sending, "PREPARING_LEASE", timedelta(seconds=0.6))
+    monkeypatch.setattr(followup_sending, "LEASE_RENEW_SECONDS", 0.1)
+    held_during_the_run: list[bool] = []
+
+    def slow(event_id: int, **kwargs: Any) -> Any:
+        time.sleep(1.5)  # more than twice the lease
+        db.session.rollback()  # read as a page request would: in a fresh transaction
+        held_during_the_run.append(followup_sending.is_preparing(event_id))
+
+    monkeypatch.setattr(followup_sending, "send_followups", slow)
+    assert followup_sending._take_lease(ev.event.id)
+    followup_sending.run_followups(ev.event.id)
+    assert held_during_the_run == [True]
+    assert not followup_sending.is_preparing(ev.event.id)
+
+
 def test_a_failed_run_lets_go_of_the_event(app: Any, ev: Any, monkeypatch: Any) -> None:
     def broken(event_id: int, **kwargs: Any) -> Any:
         raise RuntimeError("SMTP server on fire")
