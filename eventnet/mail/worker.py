@@ -170,6 +170,7 @@ _MESSAGE_COLUMNS = (OutboundEmail.id, OutboundEmail.subject, OutboundEmail.from_
                     OutboundEmail.message_id, OutboundEmail.headers, OutboundEmail.attempts)
 #: how often (in messages) a worker extends its claim on the rest of its batch
 EXTEND_EVERY = 25
+_NO_SYNC = {"synchronize_session": False}
 
 
 def _by_id(**values: Any) -> Any:
@@ -259,9 +260,6 @@ def _send_claimed(transport: Transport, claimed: list[int], stats: DeliveryStats
     if done:
         with write_transaction() as session:
             _write_outcomes(session, done, stats)
-
-
-_NO_SYNC = {"synchronize_session": False}
 
 
 def deliver_due(limit: int = 200, ids: list[int] | None = None,

@@ -95,10 +95,7 @@ def _keep_lease(app: Any, event_id: int, done: threading.Event) -> None:
     with app.app_context():
         try:
             while not done.wait(LEASE_RENEW_SECONDS):
-                with write_transaction():
-                    db.session.execute(
-                        update(Event).where(Event.id == event_id)
-                        .values(followups_preparing_until=utcnow() + PREPARING_LEASE))
+                _set_lease(event_id, utcnow() + PREPARING_LEASE)
         except Exception:  # the run goes on; at worst another may start after the lease
             log.exception("renewing the follow-up lease of event %s failed", event_id)
         finally:
@@ -119,21 +116,24 @@ def _take_lease(event_id: int) -> bool:
     """Mark the event's follow-ups as being prepared, unless they already are (one UPDATE:
     two clicks, processes or hosts cannot both get it). Raises NotFound."""
     now = utcnow()
-    with write_transaction():
-        taken = db.session.execute(
-            update(Event).where(Event.id == event_id, or_(
-                Event.followups_preparing_until.is_(None),
-                Event.followups_preparing_until < now))
-            .values(followups_preparing_until=now + PREPARING_LEASE)).rowcount
-        if not taken and db.session.get(Event, event_id) is None:
-            raise NotFound(_("No such event."))
-    return bool(taken)
+    taken = _set_lease(event_id, now + PREPARING_LEASE, or_(
+        Event.followups_preparing_until.is_(None), Event.followups_preparing_until < now))
+    if not taken and db.session.get(Event, event_id) is None:
+        raise NotFound(_("No such event."))
+    return taken
 
 
 def _release_lease(event_id: int) -> None:
+    _set_lease(event_id, None)
+
+
+def _set_lease(event_id: int, until: Any, *only_if: Any) -> bool:
+    """Set the event's lease to ``until`` (None: free), ``only_if`` it meets these
+    conditions; whether it did."""
     with write_transaction():
-        db.session.execute(update(Event).where(Event.id == event_id)
-                           .values(followups_preparing_until=None))
+        return bool(db.session.execute(
+            update(Event).where(Event.id == event_id, *only_if)
+            .values(followups_preparing_until=until)).rowcount)
 
 
 def is_preparing(event_id: int) -> bool:

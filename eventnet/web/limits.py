@@ -129,22 +129,25 @@ def _too_many(spec: str, key: str, item: RateLimitItem) -> TooManyRequests:
     return TooManyRequests(retry_after=max(1, int(reset_at - time.time()) + 1))
 
 
-def spend(spec: str, key: str) -> None:
-    """Use one request of every limit in ``spec`` for ``key``; 429 when one is used up."""
+def _require(spec: str, key: str, check: str) -> None:
+    """429 unless the strategy's ``check`` (``hit`` uses one, ``test`` only looks) passes
+    for every limit in ``spec``."""
     if not _active():
         return
+    passes = getattr(limiter.limiter, check)
     for item in _items(spec):
-        if not limiter.limiter.hit(item, spec, key):
+        if not passes(item, spec, key):
             raise _too_many(spec, key, item)
+
+
+def spend(spec: str, key: str) -> None:
+    """Use one request of every limit in ``spec`` for ``key``; 429 when one is used up."""
+    _require(spec, key, "hit")
 
 
 def ensure_left(spec: str, key: str) -> None:
     """429 when ``key`` has used up a limit of ``spec``; uses nothing (see ``deduct``)."""
-    if not _active():
-        return
-    for item in _items(spec):
-        if not limiter.limiter.test(item, spec, key):
-            raise _too_many(spec, key, item)
+    _require(spec, key, "test")
 
 
 def deduct(spec: str, key: str) -> None:
