@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -29,7 +32,9 @@ WORKER = textwrap.dedent("""
 """)
 
 
-def test_processes_writing_at_once_lose_no_check_in_scan_or_registration(tmp_path: Path):
+@contextmanager
+def _event_in_a_sqlite_file(url: str, attendees: int) -> Iterator[tuple[Any, list[Any]]]:
+    """Inside an app on the SQLite file ``url``, migrated: an event of ``attendees`` people."""
     from flask_migrate import upgrade
 
     from eventnet import create_app
@@ -38,7 +43,6 @@ def test_processes_writing_at_once_lose_no_check_in_scan_or_registration(tmp_pat
     from eventnet.services.events import EventData, create_event
     from eventnet.services.organizers import create_organizer
 
-    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x",
                       "MAIL_BACKEND": "file", "MAIL_SYNC": False})
     with app.app_context():
@@ -46,10 +50,17 @@ def test_processes_writing_at_once_lose_no_check_in_scan_or_registration(tmp_pat
         event = create_event(create_organizer("o@example.org", "long enough pw"), "race",
                              EventData(name="Race"))
         with write_transaction():
-            ids = [new_attendee(event, Profile(name=f"A{i}", email=f"a{i}@example.org"),
-                                source="test").id for i in range(30)]
-        from eventnet.extensions import db
+            people = [new_attendee(event, Profile(name=f"A{i}", email=f"a{i}@example.org"),
+                                   source="test") for i in range(attendees)]
+        yield event, people
 
+
+def test_processes_writing_at_once_lose_no_check_in_scan_or_registration(tmp_path: Path):
+    from eventnet.extensions import db
+
+    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    with _event_in_a_sqlite_file(url, 30) as (_event, people):
+        ids = [person.id for person in people]
         db.engine.dispose()
     workers = 4
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, url, str(w),
@@ -77,27 +88,13 @@ def test_scans_leave_the_checkpoint_to_a_background_thread(tmp_path: Path, monke
     lock); a thread of its own does, within a moment."""
     import time
 
-    from flask_migrate import upgrade
-
-    from eventnet import create_app, database
-    from eventnet.database import write_transaction
-    from eventnet.services.attendees import Profile, new_attendee
-    from eventnet.services.events import EventData, create_event
-    from eventnet.services.organizers import create_organizer
+    from eventnet import database
     from eventnet.services.scans import scan_badge
 
     monkeypatch.setattr(database, "CHECKPOINT_SECONDS", 0.2)
     path = tmp_path / "wal.sqlite3"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
-                      "MAIL_BACKEND": "file", "MAIL_SYNC": False})
-    with app.app_context():
-        upgrade()
-        event = create_event(create_organizer("o@example.org", "long enough pw"), "wal",
-                             EventData(name="WAL"))
-        with write_transaction():
-            people = [new_attendee(event, Profile(name=f"A{i}", email=f"a{i}@example.org"),
-                                   source="test") for i in range(40)]
-            pairs = [(a.id, b.badge.token) for a in people for b in people if a is not b]
+    with _event_in_a_sqlite_file(f"sqlite:///{path}", 40) as (event, people):
+        pairs = [(a.id, b.badge.token) for a in people for b in people if a is not b]
         event_id = event.id
         from eventnet.extensions import db
 
