@@ -11,7 +11,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "fundraising", "fund raising", "raising money", "raise money", "raise funds",
         "funding", "investment", "investing", "investor", "business angel", "venture capital",
         "vc", "seed round", "levée de fonds", "lever des fonds", "financement", "investisseur",
-        "capital risque",
+        "capital risque", "seed", "pre-seed", "amorçage",
     ),
     "hiring": (
         "hiring", "recruiting", "recruitment", "recruiter", "talent acquisition", "job",
@@ -46,6 +46,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "partnership": ("partnership", "partner", "partenariat", "partenaire", "collaboration"),
     "legal": ("legal", "lawyer", "law", "juridique", "droit", "avocat", "contract", "contrat"),
     "accounting": ("accounting", "accountant", "comptabilité", "comptable", "finance"),
+    "cofounder": (
+        "co-founder", "cofounder", "co-fondateur", "cofondateur", "associé", "associée",
+    ),
     "startup": (
         "startup", "start-up", "founder", "entrepreneurship", "entrepreneur", "jeune pousse",
         "entrepreneuriat", "fondateur",
@@ -63,7 +66,17 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "conférencier", "présentation",
     ),
     "feedback": ("feedback", "fresh eyes", "review", "retour", "avis", "relecture"),
-    "health": ("health", "healthcare", "medical", "hospital", "santé", "médical", "hôpital"),
+    "health": (
+        "health", "healthcare", "medical", "hospital", "santé", "médical", "hôpital", "hôpitaux",
+    ),
     "education": ("education", "teaching", "edtech", "enseignement", "éducation", "formation"),
     "climate": ("climate", "sustainability", "green", "climat", "durabilité", "écologie"),
 }
+
+# Concepts that say what kind of help a phrase asks for or offers rather than what it is about.
+# Two phrases of different kinds never match, and a shared kind alone does not link two
+# different topics: "Code review" (feedback on code) is not "Design feedback".
+KINDS: frozenset[str] = frozenset({
+    "cofounder", "feedback", "funding", "hiring", "mentoring", "partnership", "sales",
+    "speaking", "students",
+})

@@ -13,7 +13,7 @@ from functools import lru_cache
 import snowballstemmer  # type: ignore[import-untyped]
 from unidecode import unidecode
 
-from eventnet.matching.concepts import CONCEPTS
+from eventnet.matching.concepts import CONCEPTS, KINDS
 
 _STOP_TEXT = """
     a an and are as at be by for from has have i in into is it its me my of on or our the their
@@ -75,46 +75,85 @@ def _build_concept_index() -> dict[str, list[tuple[frozenset[str], str]]]:
 _CONCEPT_INDEX = _build_concept_index()
 
 
-@lru_cache(maxsize=65536)
-def concepts(phrase: str) -> frozenset[str]:
-    """The curated concepts a phrase mentions (all stems of a concept phrase present)."""
-    present = frozenset(stems(phrase))
-    found = set()
+def _found(present: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Concepts whose phrase stems are all present, and the stems those phrases use up."""
+    found: set[str] = set()
+    used: set[str] = set()
     for s in present:
         for key, concept in _CONCEPT_INDEX.get(s, ()):
             if key <= present:
                 found.add(concept)
-    return frozenset(found)
+                used |= key
+    return frozenset(found), frozenset(used)
+
+
+@lru_cache(maxsize=65536)
+def concepts(phrase: str) -> frozenset[str]:
+    """The curated concepts a phrase mentions (all stems of a concept phrase present)."""
+    return _found(frozenset(stems(phrase)))[0]
+
+
+def _is_topical(s: str) -> bool:
+    return s not in GENERIC_STEMS and len(s) > 1
 
 
 @lru_cache(maxsize=65536)
 def features(phrase: str) -> frozenset[str]:
-    """Matching features of a phrase: "c:<concept>" and "s:<stem>" for topical stems."""
-    found, topical = _parts(phrase)
-    return frozenset({f"s:{s}" for s in topical} | {f"c:{c}" for c in found})
+    """Matching features of a phrase: "c:<concept>" and "s:<stem>" for topical stems.
+
+    These feed the inverted indexes that find candidates; whether two phrases really match is
+    decided by `phrases_match`, which is stricter.
+    """
+    present = frozenset(stems(phrase))
+    found, _ = _found(present)
+    return frozenset({f"s:{s}" for s in present if _is_topical(s)} | {f"c:{c}" for c in found})
 
 
 @lru_cache(maxsize=65536)
 def _parts(phrase: str) -> tuple[frozenset[str], frozenset[str]]:
-    topical = frozenset(s for s in stems(phrase) if s not in GENERIC_STEMS and len(s) > 1)
-    return concepts(phrase), topical
+    """What a phrase asks or offers (its KINDS concepts) and what it is about (its topics).
+
+    Topics are the other concepts ("c:...") and the topical stems no concept phrase used up
+    ("s:..."): in "Code review" the kind is feedback and the topic is "cod".
+    """
+    present = frozenset(stems(phrase))
+    found, used = _found(present)
+    kinds = found & KINDS
+    topics = {f"c:{c}" for c in found - KINDS}
+    topics.update(f"s:{s}" for s in present - used if _is_topical(s))
+    return kinds, frozenset(topics)
+
+
+def _related(ka: frozenset[str], ta: frozenset[str], kb: frozenset[str],
+             tb: frozenset[str]) -> bool:
+    """The matching rule on the parts of two phrases (see phrases_match)."""
+    if ka and kb and ka.isdisjoint(kb):
+        return False  # different kinds of help: "Python mentoring" is not "Python jobs"
+    if not ta or not tb:
+        # A phrase that names only a kind ("Mentoring", "Feedback") matches the same kind on
+        # any topic; the kind alone never links two topics ("Code review", "Design feedback").
+        return bool(ka & kb)
+    common = ta & tb
+    if not common:
+        return False
+    return common in (ta, tb) or 2 * len(common) > max(len(ta), len(tb))
 
 
 def phrases_match(a: str, b: str) -> bool:
-    """Whether two phrases talk about the same thing (shared concept or most topical stems)."""
-    ca, sa = _parts(a)
-    cb, sb = _parts(b)
-    if ca & cb:
-        return True
-    common = sa & sb
-    return bool(common) and 2 * len(common) >= min(len(sa), len(sb))
+    """Whether two phrases talk about the same thing.
+
+    Their kinds of help must not differ (feedback, mentoring, funding...), and their topics
+    must agree: the shared topics cover one phrase's topics, or more than half of each. A
+    phrase without a topic matches on its kind alone.
+    """
+    return _related(*_parts(a), *_parts(b))
 
 
 Prepared = tuple[tuple[str, frozenset[str], frozenset[str]], ...]
 
 
 def prepare(phrases: tuple[str, ...]) -> Prepared:
-    """Phrases with their concepts and topical stems, computed once for repeated matching."""
+    """Phrases with their kinds and topics, computed once for repeated matching."""
     return tuple((p, *_parts(p)) for p in phrases)
 
 
@@ -122,16 +161,9 @@ def match_prepared(mine: Prepared, theirs: Prepared) -> list[tuple[str, str]]:
     """Pairs (my phrase, their phrase) that match, each phrase used at most once, in input order."""
     out: list[tuple[str, str]] = []
     used: set[int] = set()
-    for a, ca, sa in mine:
-        for j, (b, cb, sb) in enumerate(theirs):
-            if j in used:
-                continue
-            if not ca.isdisjoint(cb):
-                hit = True
-            else:
-                common = sa & sb
-                hit = bool(common) and 2 * len(common) >= min(len(sa), len(sb))
-            if hit:
+    for a, ka, ta in mine:
+        for j, (b, kb, tb) in enumerate(theirs):
+            if j not in used and _related(ka, ta, kb, tb):
                 out.append((a, b))
                 used.add(j)
                 break
