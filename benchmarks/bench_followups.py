@@ -67,7 +67,7 @@ def _populate(app: Any, attendees: int, scans_per: int, seed: int) -> int:
     from sqlalchemy import insert
 
     from eventnet.database import write_transaction
-    from eventnet.models import Scan, utcnow
+    from eventnet.models import Connection, Scan, utcnow
     from eventnet.services.attendees import Profile, new_attendee
     from eventnet.services.events import EventData, create_event
     from eventnet.services.organizers import create_organizer
@@ -102,7 +102,31 @@ def _populate(app: Any, attendees: int, scans_per: int, seed: int) -> int:
     with write_transaction() as session:
         for start in range(0, len(rows), 5000):
             session.execute(insert(Scan), rows[start:start + 5000])
+        connections = _connections(event.id, rows)
+        for start in range(0, len(connections), 5000):
+            session.execute(insert(Connection), connections[start:start + 5000])
     return int(event.id)
+
+
+def _connections(event_id: int, scans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The connections recording these scans would have made: the follow-ups read each
+    side's note from there (what the attendee last wrote), not from the scans."""
+    pairs: dict[tuple[int, int], dict[str, Any]] = {}
+    for scan in sorted(scans, key=lambda s: s["scanned_at"]):
+        a, b = sorted((scan["scanner_id"], scan["scanned_id"]))
+        side = "a" if scan["scanner_id"] == a else "b"
+        pair = pairs.setdefault((a, b), {
+            "event_id": event_id, "a_id": a, "b_id": b, "first_met_at": scan["scanned_at"],
+            "last_met_at": scan["scanned_at"], "scan_count": 0, "a_scan_count": 0,
+            "b_scan_count": 0, "is_mutual": False, "a_note": "", "b_note": "",
+            "a_tags": [], "b_tags": []})
+        pair["last_met_at"] = scan["scanned_at"]
+        pair["scan_count"] += 1
+        pair[f"{side}_scan_count"] += 1
+        pair["is_mutual"] = pair["a_scan_count"] > 0 and pair["b_scan_count"] > 0
+        if scan["note"] and scan["note"] not in pair[f"{side}_note"]:
+            pair[f"{side}_note"] = f"{pair[f'{side}_note']}\n{scan['note']}".strip()
+    return list(pairs.values())
 
 
 def _cpu(pid: int) -> float:

@@ -20,6 +20,7 @@ from eventnet.matching import (
     FollowUp,
     PastEncounter,
     Person,
+    Reason,
     Settings,
     build_followups,
 )
@@ -72,33 +73,76 @@ def load_people(event_id: int) -> list[Person]:
     ]
 
 
-def load_encounters(event_id: int) -> list[Encounter]:
-    """The event's counted scans; notes and tags of repeats are kept on the pair's last scan."""
+#: what one attendee last wrote about another: (me, other) -> (note, tags)
+Written = dict[tuple[int, int], tuple[str, tuple[str, ...]]]
+
+
+def load_written(event_id: int) -> Written:
+    """What each attendee of the event last wrote about each of their connections.
+
+    Read from the connection, not from the scans: the attendee edits their note and tags
+    there afterwards (the scanner's note form, ``PATCH /api/v1/me/connections``, their
+    page), and the follow-up shows what they see on their page.
+    """
+    written: Written = {}
+    for c in db.session.execute(
+            select(Connection.a_id, Connection.b_id, Connection.a_note, Connection.b_note,
+                   Connection.a_tags, Connection.b_tags)
+            .where(Connection.event_id == event_id)):
+        for me, other, note, tags in ((c.a_id, c.b_id, c.a_note, c.a_tags),
+                                      (c.b_id, c.a_id, c.b_note, c.b_tags)):
+            if (note or "").strip() or tags:
+                written[(me, other)] = ((note or "").strip(), tuple(tags or ()))
+    return written
+
+
+def load_encounters(event_id: int, written: Written | None = None) -> list[Encounter]:
+    """The event's counted scans; each side's note and tags (``written``) ride on its last
+    counted scan of the other."""
     rows = db.session.execute(
-        select(Scan.scanner_id, Scan.scanned_id, Scan.scanned_at, Scan.note, Scan.tags,
-               Scan.is_counted)
-        .where(Scan.event_id == event_id)
+        select(Scan.scanner_id, Scan.scanned_id, Scan.scanned_at)
+        .where(Scan.event_id == event_id, Scan.is_counted.is_(True))
         .order_by(Scan.scanned_at, Scan.id)
-    )
-    counted: list[tuple[int, int, datetime, str, tuple[str, ...]]] = []
-    last_index: dict[tuple[int, int], int] = {}
-    extra: list[tuple[int, int, str, tuple[str, ...]]] = []
-    for r in rows:
-        tags = tuple(r.tags or ())
-        if r.is_counted:
-            last_index[(r.scanner_id, r.scanned_id)] = len(counted)
-            counted.append((r.scanner_id, r.scanned_id, r.scanned_at, r.note or "", tags))
-        elif r.note or tags:
-            extra.append((r.scanner_id, r.scanned_id, r.note or "", tags))
-    for scanner, scanned, note, tags in extra:
-        index = last_index.get((scanner, scanned))
-        if index is None:
+    ).all()
+    written = load_written(event_id) if written is None else written
+    last_index = {(r.scanner_id, r.scanned_id): i for i, r in enumerate(rows)}
+    on_scan = {last_index[pair]: text for pair, text in written.items() if pair in last_index}
+    encounters = []
+    for i, r in enumerate(rows):
+        note, tags = on_scan.get(i, ("", ()))
+        encounters.append(Encounter(r.scanner_id, r.scanned_id, r.scanned_at, note, tags))
+    return encounters
+
+
+#: reasons the engine puts before a note's and a tag's (see matching.met.met_entry)
+_BEFORE_NOTES = ("mutual_scan", "repeated", "met_before")
+
+
+def add_notes_without_scans(followups: dict[int, FollowUp], people: list[Person],
+                            written: Written, encounters: list[Encounter]) -> None:
+    """Show the notes and tags written about someone one never scanned (they scanned you).
+
+    The engine only reads notes from the writer's own scans; such a note still belongs in
+    the follow-up, like on the attendee's page.
+    """
+    scanned = {(e.scanner_id, e.scanned_id) for e in encounters}
+    names = {p.id: p.name for p in people}
+    for (me, other), (note, tags) in written.items():
+        followup = followups.get(me)
+        if (me, other) in scanned or followup is None:
             continue
-        s, t, at, old_note, old_tags = counted[index]
-        merged_note = f"{old_note}\n{note}".strip() if note and note not in old_note else old_note
-        merged_tags = old_tags + tuple(tag for tag in tags if tag not in old_tags)
-        counted[index] = (s, t, at, merged_note, merged_tags)
-    return [Encounter(s, t, at, note, tags) for s, t, at, note, tags in counted]
+        entry = next((m for m in followup.met if m.attendee_id == other), None)
+        if entry is None:
+            continue
+        entry.my_notes, entry.tags = ((note,) if note else ()), tags
+        added = []
+        if note:
+            added.append(Reason("note", {"name": names.get(other, "")}))
+        if tags:
+            added.append(Reason("tag", {"name": names.get(other, ""), "tags": ", ".join(tags)}))
+        at = next((i for i, r in enumerate(entry.reasons) if r.code not in _BEFORE_NOTES),
+                  len(entry.reasons))
+        entry.reasons[at:at] = added
 
 
 def _event_start(event: Event) -> datetime:
@@ -157,9 +201,11 @@ def settings_for(event: Event) -> Settings:
 def build_for_event(event: Event) -> EventFollowUps:
     """Run the matching engine over the whole event (introductions are allocated event-wide)."""
     people = load_people(event.id)
-    encounters = load_encounters(event.id)
+    written = load_written(event.id)
+    encounters = load_encounters(event.id, written)
     past = load_past(event, people)
     followups = build_followups(event.name, people, encounters, past, settings_for(event))
+    add_notes_without_scans(followups, people, written, encounters)
     return EventFollowUps(event=event, people=people, followups=followups)
 
 
