@@ -175,3 +175,19 @@ def test_eventnet_csv_consent_columns(runner, make_event, tmp_path):
     bad.write_text("name,email,consent_followup\nX,x@example.org,maybe\n", encoding="utf-8")
     result = invoke(runner, "attendees", "import", event.slug, str(bad))
     assert result.exit_code == 1 and "consent_followup must be yes or no" in result.output
+
+
+def test_arguments_that_are_not_unicode_are_refused(runner, make_organizer):
+    """Bytes that are not UTF-8 on the command line reach Python as lone surrogates
+    (surrogateescape); stored, they broke every page and email that showed them."""
+    organizer = make_organizer()
+    name = invoke(runner, "events", "create", "meetup", "--organizer", organizer.email,
+                  "--name", "Meetup \udcff", "--starts-at", "2030-05-01T18:00+02:00")
+    assert name.exit_code == 2 and "not valid Unicode" in name.output
+    email = invoke(runner, "organizers", "create", "ann\udce9@example.org", "--password-stdin",
+                   input="long enough password\n")
+    assert email.exit_code == 2 and "not valid Unicode" in email.output
+    from eventnet.models import Event, Organizer
+
+    assert db.session.scalar(select(func.count(Event.id))) == 0
+    assert db.session.scalar(select(func.count(Organizer.id))) == 1

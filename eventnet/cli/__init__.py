@@ -14,6 +14,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, routes_command, run_command, shell_command
 
 from eventnet.services.errors import EventnetError
+from eventnet.services.storable import check_text
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -22,10 +23,25 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+def check_argument(value: Any, name: str) -> None:
+    """Refuse an argument (or each of its values) that is text eventnet cannot store: a NUL,
+    or bytes that are not UTF-8, which Python hands over as lone surrogates. Raises
+    click.BadParameter (exit status 2)."""
+    for text in value if isinstance(value, list | tuple) else (value,):
+        if isinstance(text, str):
+            try:
+                check_text(text)
+            except EventnetError as exc:
+                raise click.BadParameter(exc.message, param_hint=name) from None
+
+
 class ServiceCommand(click.Command):
-    """A command whose service errors become a clean message and exit status 1."""
+    """A command whose arguments are checked like web input (``check_argument``) and whose
+    service errors become a clean message and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        for name, value in ctx.params.items():
+            check_argument(value, name)
         try:
             return super().invoke(ctx)
         except EventnetError as exc:

@@ -112,6 +112,10 @@ def _report(result: followup_mail.QueueResult, *, dry_run: bool) -> None:
     verb = "would be queued" if dry_run else "queued"
     click.echo(f"{result.queued} follow-up(s) {verb}, {result.already_queued} already "
                f"queued before; skipped: {skipped}.")
+    if result.unrenderable:
+        ids = ", ".join(str(i) for i in result.unrenderable)
+        click.echo(f"Could not render the follow-up of attendee(s) {ids} (see the log); "
+                   "the others were queued.", err=True)
 
 
 @intro_group.command("maintain", cls=ServiceCommand)

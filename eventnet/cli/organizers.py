@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from eventnet.cli import ServiceCommand, fail
+from eventnet.cli import ServiceCommand, check_argument, fail
 from eventnet.services import organizers as service
 
 group = AppGroup("organizers", help="Organizer accounts and API tokens.")
@@ -28,6 +28,7 @@ def create(email: str, name: str, password_stdin: bool) -> None:
     else:
         fail("no password: pass --password-stdin and write it to standard input")
         return
+    check_argument(password, "password")
     organizer = service.create_organizer(email, password, name)
     click.echo(f"Created organizer {organizer.email}.")
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from eventnet.matching.model import FollowUp, Match, Person
-from eventnet.matching.reasons import _identity, describe_all
+from eventnet.matching.reasons import Gettext, Ngettext, _english_plural, _identity, describe_all
 
 
 def _when(at: datetime) -> str:
@@ -22,9 +22,15 @@ def export_json(
     event: Mapping[str, Any],
     followups: Mapping[int, FollowUp],
     people: Sequence[Person],
-    _: Callable[[str], str] = _identity,
+    _: Gettext = _identity,
+    ngettext: Ngettext = _english_plural,
+    language: str = "en",
 ) -> dict[str, Any]:
-    """The follow-ups of an event as plain dicts and lists, ready for json.dump."""
+    """The follow-ups of an event as plain dicts and lists, ready for json.dump.
+
+    Reasons are sentences in `language`, translated by `_` and `ngettext` (see
+    reasons.describe).
+    """
     by_id = {p.id: p for p in people}
     rows = []
     for p in sorted(people, key=lambda p: p.id):
@@ -40,7 +46,7 @@ def export_json(
                 "email": by_id[m.attendee_id].email,
                 "name": by_id[m.attendee_id].name,
                 "score": m.score,
-                "reasons": describe_all(m.reasons, _),
+                "reasons": describe_all(m.reasons, _, ngettext, language),
                 "first_met_at": _when(m.first_met_at),
                 "last_met_at": _when(m.last_met_at),
                 "scan_count": m.scan_count,
@@ -55,7 +61,7 @@ def export_json(
                 "email": by_id[s.attendee_id].email,
                 "name": by_id[s.attendee_id].name,
                 "score": s.score,
-                "reasons": describe_all(s.reasons, _),
+                "reasons": describe_all(s.reasons, _, ngettext, language),
             } for s in f.introductions],
             "reconnect": [{
                 "person_id": r.person_id,

@@ -72,6 +72,14 @@ def shared_interests(index: ProfileIndex, me: int, other: int) -> list[Match]:
     return [Match(mine=a, theirs=b) for a, b in pairs]
 
 
+def shared_asks(index: ProfileIndex, me: int, other: int) -> list[Match]:
+    """What both are looking for, as (my phrase, their phrase)."""
+    if index.asks[me].isdisjoint(index.asks[other]):
+        return []
+    pairs = match_prepared(index.phrases[me][2], index.phrases[other][2])
+    return [Match(mine=a, theirs=b) for a, b in pairs]
+
+
 def sample(ids: list[int], cap: int, salt: int) -> list[int]:
     """At most `cap` ids from a posting list: a deterministic window that moves with `salt`.
 

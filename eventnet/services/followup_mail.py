@@ -25,7 +25,6 @@ from eventnet.mail.compose import (
     datetime_formatter,
     render_email,
     sender,
-    translations_for,
 )
 from eventnet.mail.outbox import body_of
 from eventnet.mail.worker import dispatch
@@ -44,6 +43,7 @@ from eventnet.services import links
 from eventnet.services.attendees import MAGIC_PURPOSE
 from eventnet.services.errors import Conflict, NotFound
 from eventnet.services.followups import build_for_event
+from eventnet.services.wording import catalogue
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class _ReconnectCard:
 def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
              *, preview: bool) -> dict[str, Any]:
     when = datetime_formatter(me.language, event.timezone or "UTC")
-    gettext = translations_for(me.language).gettext  # describe() calls it per reason
+    words = catalogue(me.language)  # describe() calls them per reason
     met = []
     for entry in followup.met:
         other = rows.get(entry.attendee_id)
@@ -186,7 +186,7 @@ def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
             when=when(entry.first_met_at), scan_count=entry.scan_count,
             is_mutual=entry.is_mutual, notes=list(entry.my_notes), tags=list(entry.tags),
             you_can_help=entry.you_can_help, they_can_help=entry.they_can_help,
-            reasons=[describe(r, gettext) for r in entry.reasons if r.code not in HELP_CODES],
+            reasons=[describe(r, *words) for r in entry.reasons if r.code not in HELP_CODES],
             contact=contact,
             vcard_url=links.url(links.VCARD, {"a": me.id, "o": other.id}, preview=preview)
             if contact else None,
@@ -198,7 +198,7 @@ def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
             continue
         intros.append(_IntroCard(
             name=other.name, company=other.company, title=other.title,
-            reasons=[describe(r, gettext) for r in suggestion.reasons],
+            reasons=[describe(r, *words) for r in suggestion.reasons],
             introduce_url=links.url(
                 links.INTRO_REQUEST, {"e": event.id, "r": me.id, "t": other.id},
                 preview=preview),

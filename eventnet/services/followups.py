@@ -25,8 +25,8 @@ from eventnet.matching import (
     build_followups,
 )
 from eventnet.matching.export import export_json
-from eventnet.matching.reasons import describe
 from eventnet.models import Attendee, Connection, Event, Scan
+from eventnet.services import wording
 from eventnet.services.errors import NotFound
 from eventnet.services.organizers import normalize_email
 
@@ -234,7 +234,8 @@ def _shape(row: dict[str, Any], event_name: str) -> dict[str, Any]:
 def export(event: Event) -> dict[str, Any]:
     """The follow-ups of every attendee as JSON-able data (the issue-4 export format)."""
     result = build_for_event(event)
-    data = export_json(_event_record(event), result.followups, result.people, _)
+    data = export_json(_event_record(event), result.followups, result.people,
+                       *wording.catalogue())
     data["attendees"] = [_shape(row, event.name) for row in data["attendees"]]
     return data
 
@@ -257,10 +258,10 @@ def preview(event: Event, attendee: Attendee) -> dict[str, Any]:
     if person is None:
         raise NotFound(_("No such attendee."), code="unknown_attendee")
     data = export_json(_event_record(event), {attendee.id: result.followups[attendee.id]},
-                       [p for p in result.people], _)
+                       [p for p in result.people], *wording.catalogue())
     return _shape(data["attendees"][0], event.name)
 
 
 def reason_texts(reasons: list[Any]) -> list[str]:
     """Reasons (engine objects) as sentences in the current language."""
-    return [describe(r, _) for r in reasons]
+    return wording.reason_texts(reasons)

@@ -23,12 +23,14 @@ from eventnet.extensions import db
 from eventnet.mail.compose import render_email, sender
 from eventnet.mail.outbox import queue_email
 from eventnet.mail.worker import dispatch
+from eventnet.matching import Reason
 from eventnet.models import Attendee, Event, Introduction, OutboundEmail, utcnow
 from eventnet.models.intro import ACCEPTED, DECLINED, EXPIRED, PROPOSED, REQUESTED
 from eventnet.services import links
 from eventnet.services.errors import Conflict, Invalid, NotFound
 from eventnet.services.followup_mail import contact_of, list_headers, unsubscribe_url
 from eventnet.services.tokens import InvalidLink
+from eventnet.services.wording import reason_texts
 
 PENDING_CAP = 3
 EXPIRY = timedelta(days=14)
@@ -36,31 +38,28 @@ REMINDER_AFTER = timedelta(days=7)
 MAX_MESSAGE_LENGTH = 500
 
 
+# A reason the engine wrote for the requester, seen from the recipient's side: who helps whom
+# swaps, and the sentence names the requester. Other reasons speak of the requester's own
+# network and are not shown to the recipient.
+_FOR_RECIPIENT = {
+    "common_contacts": "common_contacts",
+    "shared_interests": "shared_interests",
+    "shared_ask": "shared_ask",
+    "same_conversation": "same_conversation",
+    "complementary": "you_can_help",
+    "they_can_help": "you_can_help",
+    "you_can_help": "complementary",
+}
+
+
 def _reason_text(code: str, p: dict[str, str], *, for_recipient: bool,
                  requester: str) -> str | None:
     """A reason as a sentence for the requester (as the engine wrote it) or the recipient."""
-    from eventnet.matching import Reason
-    from eventnet.matching.reasons import describe
-
-    if not for_recipient:
-        return describe(Reason(code, p), _)
-    if code == "common_contacts":
-        return _("You both talked with %(names)s", names=p.get("names", ""))
-    if code == "shared_interests":
-        return _("You share an interest in %(interests)s", interests=p.get("interests", ""))
-    if code == "complementary":
-        return _("%(name)s is looking for %(ask)s, which you offer (%(offer)s)",
-                 name=requester, ask=p.get("ask", ""), offer=p.get("offer", ""))
-    if code == "you_can_help":
-        return _("%(name)s can help you with %(ask)s (they offer %(offer)s)",
-                 name=requester, ask=p.get("ask", ""), offer=p.get("offer", ""))
-    if code == "they_can_help":
-        return _("You can help %(name)s with %(ask)s (you offer %(offer)s)",
-                 name=requester, ask=p.get("ask", ""), offer=p.get("offer", ""))
-    if code == "same_conversation":
-        return _("%(name)s talked with %(contact)s around the same time as you",
-                 name=requester, contact=p.get("contact", ""))
-    return None
+    if for_recipient:
+        if code not in _FOR_RECIPIENT:
+            return None
+        code, p = _FOR_RECIPIENT[code], {**p, "name": requester}
+    return reason_texts([Reason(code, p)])[0]
 
 
 def reasons_for(intro: Introduction, *, for_recipient: bool) -> list[str]:

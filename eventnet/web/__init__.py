@@ -17,6 +17,8 @@ from werkzeug.routing import IntegerConverter
 from eventnet.extensions import login
 from eventnet.models import MAX_ID
 from eventnet.services.errors import EventnetError
+from eventnet.services.storable import nul_character as nul_character  # the API's checks
+from eventnet.web.edge import JSONProvider, refuse_bad_text
 
 
 def local_time(value: datetime | None, tz: str = "UTC", fmt: str = "medium") -> str:
@@ -109,26 +111,6 @@ def _handle_service_error(exc: EventnetError) -> Any:
     return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
 
 
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def nul_character(field: str | None = None) -> EventnetError:
-    """The error for text with a NUL character (0x00). No person types one, and PostgreSQL
-    cannot store one in a text column: unchecked, it failed there with a 500."""
-    return EventnetError(_("The request contains a NUL character (0x00), which text cannot "
-                           "hold."), code="nul_character", field=field)
-
-
-def _refuse_nul_characters() -> None:
-    """Refuse a NUL character anywhere in the query or a form (JSON bodies are read field by
-    field: the API checks the fields it reads with ``nul_character``)."""
-    fields = list(request.args.items(multi=True))
-    if request.mimetype in _FORM_TYPES:
-        fields += request.form.items(multi=True)
-    if any("\x00" in key or "\x00" in value for key, value in fields):
-        raise nul_character()
-
-
 def register_web(app: Flask) -> None:
     """Attach blueprints, error handlers, the login loader and template helpers."""
     from eventnet.web.api import bp as api_bp
@@ -145,7 +127,8 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(EventnetError, _handle_service_error)
 
-    app.before_request(_refuse_nul_characters)
+    app.json = JSONProvider(app)
+    app.before_request(refuse_bad_text)
 
     @login.user_loader
     def _load_organizer(organizer_id: str) -> Any:

@@ -132,3 +132,29 @@ def test_message_length_and_wrong_requester(pair: Any) -> None:
     with pytest.raises(NotFound):
         intros.request_introduction(intro_id, b.id)
     assert db.session.scalar(select(Introduction.status)) == "proposed"
+
+
+def test_the_recipient_reads_the_reasons_from_their_side_in_their_language(pair: Any) -> None:
+    from flask_babel import force_locale
+
+    event, a, b = pair
+    with write_transaction() as session:
+        intro = Introduction(event_id=event.id, requester_id=a.id, recipient_id=b.id, score=1.0,
+                             reasons=[
+                                 {"code": "you_can_help", "params": {
+                                     "name": "Bruno", "offer": "Relecture de code",
+                                     "ask": "Code review"}},
+                                 {"code": "same_conversation", "params": {
+                                     "name": "Bruno", "contact": "Zoe"}},
+                                 {"code": "other_field", "params": {
+                                     "name": "Bruno", "field": "Investor"}}])
+        session.add(intro)
+    nb = "\u00a0"
+    assert intros.reasons_for(intro, for_recipient=False) == [
+        "Bruno is looking for “Code review”; you offer “Relecture de code”",
+        "You and Bruno were talking with Zoe at about the same time",
+        "Bruno works as Investor, unlike the people you met"]
+    with force_locale("fr"):
+        assert intros.reasons_for(intro, for_recipient=True) == [
+            f"Vous cherchez «{nb}Code review{nb}»{nb}; Alice propose «{nb}Relecture de code{nb}»",
+            "Vous parliez avec Zoe à peu près en même temps qu’Alice"]

@@ -54,9 +54,8 @@ def test_complementary_offer_is_explained_and_giving_comes_first() -> None:
     first = result[1].introductions[0]
     assert first.attendee_id == 3
     text = [describe(r) for r in first.reasons]
-    assert text[0] == ("You can help Alice with user experience (you offer UX design review)")
-    assert text[1] == ("Alice can help with Levée de fonds, which you are looking for "
-                       "(fundraising)")
+    assert text[0] == "Alice is looking for “user experience”; you offer “UX design review”"
+    assert text[1] == "You are looking for “fundraising”; Alice offers “Levée de fonds”"
     assert "You both talked with Bob" in text
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from eventnet.extensions import db
 from eventnet.models import Attendee, Scan
@@ -81,3 +85,104 @@ def test_nul_characters_are_refused_everywhere(client, make_event, make_attendee
     assert search.status_code == 400 and b"NUL" in search.data
     door = client.post(f"/events/{event.slug}/checkin/scan", json={"badge": "\x00"})
     assert door.status_code == 400 and door.get_json()["error"]["code"] == "nul_character"
+
+
+def _json(client, method: str, path: str, raw: str, headers: dict[str, str]) -> Any:
+    """Send ``raw`` as it is: the test client's json= would refuse to encode a surrogate."""
+    return client.open(path, method=method, data=raw.encode(),
+                       headers={**headers, "Content-Type": "application/json"})
+
+
+def test_text_that_is_not_unicode_is_refused_in_json(client, make_event, make_attendee):
+    """A lone surrogate ("\\ud800" in JSON) used to be stored with a 201, and then every
+    follow-up, export and page that showed it failed to encode it."""
+    event = make_event()
+    ann, bob = make_attendee(event, "Ann"), make_attendee(event, "Bob")
+    bearer = {"Authorization": f"Bearer {access_token(ann)}"}
+    badge = bob.badge.token
+    for raw in (f'{{"badge": "{badge}", "tags": ["\\ud800"]}}',
+                f'{{"badge": "{badge}", "note": "a\\udfffb"}}',
+                f'{{"badge": "{badge}", "\\udc80": 1}}'):  # keys too
+        refused = _json(client, "POST", "/api/v1/scans", raw, bearer)
+        assert refused.status_code == 400, raw
+        assert refused.get_json()["error"]["code"] == "invalid_text", raw
+    assert _count(Scan) == 0
+    # a surrogate pair is a character like any other
+    pair = _json(client, "POST", "/api/v1/scans",
+                 f'{{"badge": "{badge}", "tags": ["\\ud83d\\ude00"]}}', bearer)
+    assert pair.status_code == 201 and pair.get_json()["connection"]["tags"] == ["\U0001f600"]
+    conn_id = pair.get_json()["connection"]["id"]
+    patched = _json(client, "PATCH", f"/api/v1/me/connections/{conn_id}",
+                    '{"note": "\\ud800", "tags": ["ok"]}', bearer)
+    assert patched.status_code == 400 and patched.get_json()["error"]["code"] == "invalid_text"
+    db.session.rollback()
+    assert db.session.scalars(select(Scan.note)).all() == [""]
+
+
+def test_deeply_nested_json_is_a_clear_400(client, make_event, make_attendee, auth,
+                                           make_organizer):
+    """100,000 levels of [[[[ used to exhaust the parser's recursion: a 500."""
+    organizer = make_organizer()
+    event = make_event(organizer=organizer)
+    ann = make_attendee(event, "Ann")
+    bearer = {"Authorization": f"Bearer {access_token(ann)}"}
+    deep = "[" * 100_000 + "]" * 100_000
+    response = _json(client, "POST", "/api/v1/scans", deep, bearer)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "json_too_deep"
+    # past the limit the parser accepts, the check refuses it too
+    nested = '{"badge": ' + "[" * 40 + "]" * 40 + "}"
+    response = _json(client, "POST", "/api/v1/scans", nested, bearer)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "json_too_deep"
+    auth.organizer(organizer.email)
+    door = _json(client, "POST", f"/events/{event.slug}/checkin/scan", deep,
+                 {"Accept": "application/json"})
+    assert door.status_code == 400 and door.get_json()["error"]["code"] == "json_too_deep"
+
+
+def test_forms_and_queries_never_carry_invalid_text(app, client, make_event, auth,
+                                                   make_organizer):
+    """Bytes that are not UTF-8 (an encoded surrogate, ED A0 80) in a form or a query are
+    kept as the literal %-escapes by Werkzeug, never decoded to a lone surrogate; were one
+    to arrive (another server, another version), the edge refuses it like a NUL."""
+    organizer = make_organizer()
+    event = make_event(organizer=organizer)
+    urlencoded = client.post(f"/e/{event.slug}", data=b"name=Ada%ED%A0%80&email=ada@example.org"
+                             b"&consent_terms=y", content_type="application/x-www-form-urlencoded")
+    boundary = "b0undary"
+    multipart = client.post(f"/e/{event.slug}", data=(
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n".encode()
+        + b"Bob \xed\xa0\x80\xff\r\n" + f"--{boundary}\r\nContent-Disposition: form-data; "
+        f"name=\"email\"\r\n\r\nbob@example.org\r\n--{boundary}--\r\n".encode()),
+        content_type=f"multipart/form-data; boundary={boundary}")
+    assert urlencoded.status_code < 500 and multipart.status_code < 500
+    db.session.rollback()
+    names = db.session.scalars(select(Attendee.name)).all()
+    assert all(name.encode() for name in names)
+    auth.organizer(organizer.email)
+    assert client.get(f"/events/{event.slug}/attendees?q=Ann%ED%A0%80").status_code == 200
+    from flask import request
+
+    from eventnet.services.errors import EventnetError
+    from eventnet.web.edge import refuse_bad_text
+
+    with app.test_request_context("/"):
+        request.args = MultiDict({"q": "Ann\ud800"})  # type: ignore[misc]
+        with pytest.raises(EventnetError) as refused:
+            refuse_bad_text()
+        assert refused.value.code == "invalid_text" and refused.value.status == 400
+
+
+def test_csv_import_of_encoded_surrogates_is_refused(client, auth, make_organizer, make_event):
+    """CSV files are decoded as strict UTF-8: an encoded surrogate (CESU-8, ED A0 80) is no
+    UTF-8 and the file is refused whole with the line it is on."""
+    organizer = make_organizer()
+    event = make_event(organizer=organizer)
+    auth.organizer(organizer.email)
+    data = b"name,email\nAda,ada@example.org\nBad \xed\xa0\x80,bad@example.org\n"
+    response = client.post(f"/events/{event.slug}/import", data={
+        "file": (io.BytesIO(data), "people.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 422 and b"UTF-8" in response.data
+    assert b"line 3" in response.data
+    assert _count(Attendee) == 0

@@ -1,0 +1,52 @@
+"""Text eventnet can store and send: valid Unicode (encodable as UTF-8), no NUL character.
+
+The edges refuse anything else before a view or a command sees it: the web layer for query
+strings, forms and JSON bodies (``eventnet.web.edge``), the command line for its arguments
+(``eventnet.cli.ServiceCommand``); CSV imports are decoded as strict UTF-8. A lone surrogate
+(JSON's ``"\\ud800"``, or a command-line argument that is not UTF-8) used to be stored, and
+then every page, export and email that showed it failed to encode it: one attendee's tag
+stopped a whole event's follow-ups.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from eventnet.services.errors import EventnetError
+
+NUL_CHARACTER = "nul_character"
+INVALID_TEXT = "invalid_text"
+
+
+def is_encodable(text: str) -> bool:
+    """Whether ``text`` can be encoded as UTF-8 (it holds no lone surrogate)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def nul_character(field: str | None = None) -> EventnetError:
+    """The error for text with a NUL character (0x00). No person types one, and PostgreSQL
+    cannot store one in a text column: unchecked, it failed there with a 500."""
+    return EventnetError(_("The request contains a NUL character (0x00), which text cannot "
+                           "hold."), code=NUL_CHARACTER, field=field)
+
+
+def invalid_text(field: str | None = None) -> EventnetError:
+    """The error for text that is not valid Unicode (a lone surrogate such as ``\\ud800``)."""
+    return EventnetError(_("The request contains text that is not valid Unicode (such as a "
+                           "lone surrogate, \\ud800), which cannot be stored or sent."),
+                         code=INVALID_TEXT, field=field)
+
+
+def check_text(text: str, field: str | None = None) -> None:
+    """Refuse text that cannot be stored and sent. Raises EventnetError (400) with the code
+    ``nul_character`` or ``invalid_text``."""
+    if "\x00" in text:
+        raise nul_character(field)
+    if not is_encodable(text):
+        raise invalid_text(field)
