@@ -22,6 +22,7 @@ from eventnet.matching.profiles import (
     field_of,
     help_matches,
     sample,
+    shared_asks,
     shared_interests,
 )
 
@@ -277,6 +278,9 @@ def explain_all(
         for m in help_matches(index, other.id, me.id)[:2]:
             reasons.append(Reason("complementary", {"name": other.name, "offer": m.mine,
                                                     "ask": m.theirs}))
+        for m in shared_asks(index, me.id, other.id)[:1]:
+            reasons.append(Reason("shared_ask", {"name": other.name, "ask": m.mine,
+                                                 "their_ask": m.theirs}))
         common = [(weight, w, t) for w, weight, t, _ in graph.neighbours.get(other.id, [])
                   if w in mine]
         # Stable sort: equally strong contacts keep the candidate's own order of ties (most
@@ -285,7 +289,8 @@ def explain_all(
         if common:
             names = [people[w].name for _, w, _ in common[:3]]
             reasons.append(Reason("common_contacts", {
-                "name": other.name, "names": _and(names), "count": str(len(common))}))
+                "name": other.name, "names": _and(names), "count": str(len(common)),
+                "more": str(len(common) - len(names))}))
             if together.get(other.id, 0.0) > 0:
                 best = min(common, key=lambda c: abs(c[2] - mine[c[1]][1]))
                 if abs(best[2] - mine[best[1]][1]) <= 2 * SAME_CONVERSATION_SECONDS:
@@ -300,7 +305,8 @@ def explain_all(
         theirs = fields.get(other.id, frozenset())
         if theirs and known and theirs.isdisjoint(known):
             reasons.append(Reason("other_field", {
-                "name": other.name, "field": other.title or other.company}))
+                "name": other.name, "field": other.title or other.company,
+                "title": other.title, "company": other.company}))
         if not reasons:
             degree = len(graph.neighbours.get(other.id, []))
             reasons.append(Reason("well_connected", {"name": other.name, "count": str(degree)}))
