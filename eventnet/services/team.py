@@ -18,7 +18,7 @@ from eventnet.mail.worker import dispatch
 from eventnet.models import Community, Invitation, Membership, Organizer, utcnow
 from eventnet.models.organizer import ROLE_ORGANIZER, ROLES
 from eventnet.services import tokens
-from eventnet.services.errors import Conflict, Invalid, NotFound
+from eventnet.services.errors import Conflict, Forbidden, Invalid, NotFound
 from eventnet.services.organizers import create_organizer, normalize_email
 
 INVITATION_MAX_AGE = timedelta(days=14)
@@ -99,16 +99,32 @@ def invitation_for_token(token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(token: str, organizer_id: int) -> Membership:
-    """Join the community with the invitation's role (an organizer keeps the higher role).
+def check_invitee(invitation: Invitation, email: str) -> None:
+    """Refuse an account other than the invited one: a forwarded or leaked link must not let
+    whoever is signed in join the team and see its attendees. Raises Forbidden."""
+    if email.strip().lower() != invitation.email.lower():
+        raise Forbidden(_("This invitation is for another address (%(invited)s); you are "
+                          "signed in as %(email)s. Sign out, then open the link again and "
+                          "sign in or create an account with %(invited)s.",
+                          invited=invitation.email, email=email),
+                        code="invitation_for_another_address")
 
-    Raises InvalidLink.
+
+def accept_invitation(token: str, organizer_id: int) -> Membership:
+    """Join the community with the invitation's role (an organizer keeps the higher role),
+    as the account the invitation was sent to (its email, in any case).
+
+    Raises InvalidLink, Forbidden.
     """
     with write_transaction() as session:
         invitation = invitation_for_token(token)
         if invitation.accepted_at is not None:
             raise tokens.InvalidLink(_("This invitation was used already or withdrawn."),
                                      code="invitation_used")
+        organizer = session.get(Organizer, organizer_id)
+        if organizer is None:
+            raise NotFound(_("No such organizer."))
+        check_invitee(invitation, organizer.email)
         membership = session.scalar(select(Membership).where(
             Membership.community_id == invitation.community_id,
             Membership.organizer_id == organizer_id))

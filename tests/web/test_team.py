@@ -244,3 +244,36 @@ def test_event_form_asks_the_community_only_of_organizers_with_several(client, a
         "slug": "sneaky", "name": "x", "timezone": "UTC", "followup_list_size": "10",
         "community": str(foreign_community.id)})
     assert refused.status_code == 422  # not one of the offered choices
+
+
+def test_an_invitation_is_accepted_only_by_the_invited_address(client, auth, smtp,
+                                                               make_organizer, make_event):
+    """A link opened by another signed-in organizer (forwarded, leaked) used to let them
+    join the team and see its attendees."""
+    owner = make_organizer()
+    intruder = make_organizer(email="mallory@example.org")
+    invited = make_organizer(email="co@example.org")
+    community = _community(owner)
+    event = make_event(organizer=owner)
+    auth.organizer(owner.email)
+    client.post(f"/communities/{community.slug}/team",
+                data={"email": "CO@Example.org", "role": ROLE_ORGANIZER})
+    link = _link(smtp, "co@example.org", "/invitations/")
+    client.post("/organizer/sign-out")
+
+    auth.organizer(intruder.email)
+    page = client.get(link)
+    assert page.status_code == 403
+    assert b"This invitation is for another address (co@example.org)" in page.data
+    assert b"Accept the invitation" not in page.data
+    refused = client.post(link)
+    assert refused.status_code == 403
+    assert client.get(f"/events/{event.slug}/attendees").status_code == 404
+    db.session.rollback()
+    assert db.session.scalar(select(Membership).where(
+        Membership.organizer_id == intruder.id, Membership.community_id == community.id)) is None
+    client.post("/organizer/sign-out")
+
+    auth.organizer("Co@EXAMPLE.org")  # the invited address, in any case
+    assert client.post(link).status_code == 302
+    assert client.get(f"/events/{event.slug}/attendees").status_code == 200

@@ -112,6 +112,7 @@ def accept_invitation(token: str) -> Any:
         select(Organizer.id).where(Organizer.email == invitation.email)) is not None
     confirm, account = ConfirmForm(), NewAccountForm()
     if current_user.is_authenticated:
+        team_service.check_invitee(invitation, current_user.email)  # a 403 page otherwise
         if confirm.validate_on_submit():
             team_service.accept_invitation(token, current_user.id)
             return _joined(community, invitation.role)
