@@ -69,6 +69,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_web(app)
 
+    from eventnet.mail import worker
+    from eventnet.services.consent import cancel_withheld
+
+    worker.init_app(app, cancel_withheld=cancel_withheld)
+
     from eventnet.cli import register_commands
 
     register_commands(app)

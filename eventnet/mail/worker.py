@@ -15,8 +15,10 @@ server's answer:
   over and probably delivered) and are never sent again automatically.
 
 Errors the transport reports are known and safe: transient ones are retried with
-exponential backoff, permanent ones recorded. Messages of kinds that follow the
-recipient's consent are cancelled if the recipient unsubscribed or was erased meanwhile.
+exponential backoff, permanent ones recorded. Messages the recipient may no longer receive
+(a consent withdrawn, an unsubscribe, an erasure since they were queued) are cancelled
+when claimed, by the rule the services give the worker (``init_app``): this module
+imports nothing from them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import multiprocessing
 import pickle
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid, parseaddr
@@ -48,8 +50,8 @@ from eventnet.mail.transports import (
     UnconfirmedError,
     make_transport,
 )
-from eventnet.models import Attendee, OutboundEmail, OutboundEmailBody, utcnow
-from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
+from eventnet.models import OutboundEmail, OutboundEmailBody, utcnow
+from eventnet.models.outbox import FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,25 @@ MAX_ATTEMPTS = 6
 CLAIM_SECONDS = 120
 UNKNOWN_STATE = ("delivery not confirmed: the worker stopped after handing the message "
                  "to the server; it was probably delivered and is not sent again")
-#: kinds that follow the recipient's consent: never sent after an unsubscribe or erasure
-SUPPRESSIBLE_KINDS = ("followup", "intro_request", "intro_reminder", "intro_made")
+#: where the app keeps the rule that cancels mail its recipient may no longer receive
+CANCEL_WITHHELD = "eventnet.mail.cancel_withheld"
+
+
+def init_app(app: Flask, *, cancel_withheld: Callable[..., int]) -> None:
+    """Give the worker the services' consent rule, asked again right before sending.
+
+    ``cancel_withheld(session, message_ids=ids)`` cancels, in the worker's transaction, the
+    claimed messages that must not go out any more and returns how many.
+    """
+    app.extensions[CANCEL_WITHHELD] = cancel_withheld
+
+
+def _cancel_withheld() -> Callable[..., int]:
+    rule = current_app.extensions.get(CANCEL_WITHHELD)
+    if rule is None:  # never send without asking: an app not built by create_app stops here
+        raise RuntimeError("the mail worker has no consent rule: build the app with "
+                           "eventnet.create_app")
+    return rule  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -121,7 +140,7 @@ def _claim_seconds() -> int:
     return int(current_app.config.get("OUTBOX_CLAIM_SECONDS") or CLAIM_SECONDS)
 
 
-def _claim(limit: int, ids: list[int] | None) -> list[int]:
+def _claim(limit: int, ids: list[int] | None, stats: DeliveryStats) -> list[int]:
     now = utcnow()
     until = now + timedelta(seconds=_claim_seconds())
     with write_transaction() as session:
@@ -146,14 +165,7 @@ def _claim(limit: int, ids: list[int] | None) -> list[int]:
         claimed = list(session.scalars(query))
         if not claimed:
             return []
-        gone = select(Attendee.id).where(
-            or_(Attendee.unsubscribed_at.is_not(None), Attendee.erased_at.is_not(None)))
-        session.execute(
-            update(OutboundEmail)
-            .where(OutboundEmail.id.in_(claimed), OutboundEmail.kind.in_(SUPPRESSIBLE_KINDS),
-                   OutboundEmail.attendee_id.in_(gone))
-            .values(status=CANCELLED, last_error="the recipient unsubscribed or was erased")
-        )
+        stats.cancelled += _cancel_withheld()(session, message_ids=claimed)
         session.execute(
             update(OutboundEmail)
             .where(OutboundEmail.id.in_(claimed), OutboundEmail.status == QUEUED)
@@ -270,7 +282,7 @@ def deliver_due(limit: int = 200, ids: list[int] | None = None,
     transport = transport or make_transport(current_app.config, current_app.instance_path)
     try:
         while True:
-            claimed = _claim(limit, ids)
+            claimed = _claim(limit, ids, stats)
             if not claimed:
                 break
             _send_claimed(transport, claimed, stats)

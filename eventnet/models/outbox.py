@@ -19,7 +19,8 @@ FAILED = "failed"
 #: the worker stopped right after handing the message to the server: probably delivered,
 #: never sent again automatically
 UNCONFIRMED = "unconfirmed"
-#: not sent because the recipient unsubscribed or was erased after it was queued
+#: not sent because the recipient withdrew the consent it needed, unsubscribed or was erased
+#: after it was queued
 CANCELLED = "cancelled"
 
 

@@ -16,7 +16,7 @@ from eventnet.mail.compose import render_email, sender
 from eventnet.mail.outbox import queue_email
 from eventnet.mail.worker import dispatch
 from eventnet.models import Attendee, Badge, Event, OutboundEmail, Person, utcnow
-from eventnet.services import tokens
+from eventnet.services import consent, tokens
 from eventnet.services.errors import Conflict, Invalid, NotFound
 from eventnet.services.events import registration_count
 from eventnet.services.organizers import normalize_email
@@ -267,7 +267,7 @@ def apply_signed_update(token: str) -> Attendee:
         profile = Profile(**{k: v for k, v in fields.items() if k in Profile.__dataclass_fields__})
         profile.email = attendee.email
         validate_profile(profile, attendee.event)
-        _apply_profile(attendee, profile)
+        _apply_own_profile(session, attendee, profile)
     return attendee
 
 
@@ -279,8 +279,16 @@ def update_profile(attendee_id: int, profile: Profile) -> Attendee:
             raise NotFound(_("No such attendee."))
         profile.email = attendee.email
         validate_profile(profile, attendee.event, email_required=False)
-        _apply_profile(attendee, profile)
+        _apply_own_profile(session, attendee, profile)
     return attendee
+
+
+def _apply_own_profile(session: Any, attendee: Attendee, profile: Profile) -> None:
+    """Apply a profile the attendee gave, consents included: a consent withdrawn cancels
+    the queued mail it covered, as an unsubscribe does (the worker checks again)."""
+    _apply_profile(attendee, profile)
+    session.flush()
+    consent.cancel_withheld(session, attendee_id=attendee.id)
 
 
 def request_magic_link(event_id: int, email: str, next_path: str | None = None) -> None:

@@ -39,8 +39,9 @@ from eventnet.models import (
     utcnow,
 )
 from eventnet.models.outbox import QUEUED
-from eventnet.services import links
+from eventnet.services import consent, links
 from eventnet.services.attendees import MAGIC_PURPOSE
+from eventnet.services.consent import ERASED, NO_CONSENT, NO_EMAIL, UNSUBSCRIBED
 from eventnet.services.errors import Conflict, NotFound
 from eventnet.services.followups import build_for_event
 from eventnet.services.wording import catalogue
@@ -50,8 +51,7 @@ log = logging.getLogger(__name__)
 KIND = "followup"
 BATCH = 100
 #: why an attendee gets no follow-up, in the order they are checked
-ERASED, NO_EMAIL, UNSUBSCRIBED, NO_CONSENT, NO_ONE_MET = (
-    "erased", "no_email", "unsubscribed", "no_consent", "no_one_met")
+NO_ONE_MET = "no_one_met"
 SKIP_REASONS = (ERASED, NO_EMAIL, UNSUBSCRIBED, NO_CONSENT, NO_ONE_MET)
 #: reasons shown as "how you can help" / "how they can help" rather than in the list
 HELP_CODES = ("you_can_help", "they_can_help")
@@ -68,24 +68,14 @@ def load_recipients(event_id: int) -> dict[int, Any]:
         select(Attendee.id, Attendee.name, Attendee.email, Attendee.company, Attendee.title,
                Attendee.links, Attendee.phone, Attendee.language, Attendee.secret_version,
                Attendee.consent_share_contact, Attendee.consent_followup,
-               Attendee.unsubscribed_at, Attendee.erased_at)
+               Attendee.consent_introductions, Attendee.unsubscribed_at, Attendee.erased_at)
         .where(Attendee.event_id == event_id).order_by(Attendee.id))
     return {r.id: r for r in rows}
 
 
 def skip_reason(row: Any, has_met: bool) -> str | None:
-    """Why this attendee gets no follow-up, or None when they get one."""
-    if row.erased_at is not None:
-        return ERASED
-    if not row.email:
-        return NO_EMAIL
-    if row.unsubscribed_at is not None:
-        return UNSUBSCRIBED
-    if not row.consent_followup:
-        return NO_CONSENT
-    if not has_met:
-        return NO_ONE_MET
-    return None
+    """Why this attendee gets no follow-up (``consent.refusal`` first), or None."""
+    return consent.refusal(KIND, row) or (None if has_met else NO_ONE_MET)
 
 
 def contact_of(row: Any) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ from eventnet.mail.worker import dispatch
 from eventnet.matching import Reason
 from eventnet.models import Attendee, Event, Introduction, OutboundEmail, utcnow
 from eventnet.models.intro import ACCEPTED, DECLINED, EXPIRED, PROPOSED, REQUESTED
-from eventnet.services import links
+from eventnet.services import consent, links
 from eventnet.services.errors import Conflict, Invalid, NotFound
 from eventnet.services.followup_mail import contact_of, list_headers, unsubscribe_url
 from eventnet.services.tokens import InvalidLink
@@ -81,11 +81,6 @@ def _lock(intro_id: int) -> Introduction:
     if intro is None:
         raise NotFound(_("This introduction does not exist."), code="unknown_introduction")
     return intro
-
-
-def _can_receive(attendee: Attendee) -> bool:
-    return (attendee.erased_at is None and attendee.unsubscribed_at is None
-            and bool(attendee.email))
 
 
 def _queue(kind: str, to: Attendee, event: Event, key: str, *, reply_to: str = "",
@@ -163,7 +158,7 @@ def request_introduction(intro_id: int, requester_id: int, message: str = "") ->
         requester, recipient = intro.requester, intro.recipient
         if requester.erased_at is not None:
             raise NotFound(_("This introduction does not exist."), code="unknown_introduction")
-        if not (recipient.consent_introductions and _can_receive(recipient)):
+        if not consent.may_receive("intro_request", recipient):
             raise Conflict(_("Sorry, this introduction is no longer possible."),
                            code="intro_unavailable")
         if session.get_bind().dialect.name == "postgresql":
@@ -212,7 +207,7 @@ def answer_introduction(intro_id: int, recipient_id: int, accept: bool) -> Intro
             a, b = intro.requester, intro.recipient
             event = a.event
             for me, other, for_recipient in ((a, b, False), (b, a, True)):
-                if not _can_receive(me):
+                if not consent.may_receive("intro_made", me):
                     continue
                 language = me.language if me.language in LANGUAGES else "en"
                 with force_locale(language):
@@ -261,7 +256,8 @@ def maintain(now: datetime | None = None) -> MaintainResult:
             .order_by(Introduction.id).limit(1000)).all()
         for intro in due:
             intro.reminded_at = now
-            if not _can_receive(intro.recipient) or intro.requester.erased_at is not None:
+            if not consent.may_receive("intro_reminder", intro.recipient) or \
+                    intro.requester.erased_at is not None:
                 continue
             queued = _queue_request(intro, "intro_reminder")
             session.flush()
