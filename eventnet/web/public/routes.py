@@ -43,7 +43,6 @@ def register(slug: str) -> Any:
     form = with_questions(RegistrationForm, event)()
     if request.method == "GET":
         form.language.data = session.get("lang") or "en"
-        form.consent_followup.data = True
     is_full = event.capacity is not None and registration_count(event.id) >= event.capacity
     if form.validate_on_submit():
         try:
