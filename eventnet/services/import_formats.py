@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from eventnet.models import Event
 from eventnet.services.attendees import Profile, split_list, validate_profile
@@ -156,9 +157,10 @@ def _require(header: list[str], cols: dict[str, int], fmt: str,
     """Raise Invalid naming the first required column (or any of its aliases) missing."""
     missing = [alts[0] for alts in groups if not any(a in cols for a in alts)]
     if missing:
-        raise Invalid(_("The %(fmt)s file lacks the column(s) %(cols)s. Found: %(found)s",
-                        fmt=fmt, cols=", ".join(f'"{m}"' for m in missing),
-                        found=", ".join(header[:15])), code="missing_column")
+        raise Invalid(ngettext("The %(fmt)s file lacks the column %(cols)s. Found: %(found)s",
+                               "The %(fmt)s file lacks the columns %(cols)s. Found: %(found)s",
+                               len(missing), fmt=fmt, cols=", ".join(f'"{m}"' for m in missing),
+                               found=", ".join(header[:15])), code="missing_column")
 
 
 # --- shared row handling -------------------------------------------------------------------

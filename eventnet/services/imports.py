@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from eventnet.database import write_transaction
@@ -119,8 +120,9 @@ def apply_import(event_id: int, plan: ImportPlan,
         raise Invalid(_("Unknown consent: %(names)s", names=", ".join(sorted(unknown))),
                       code="unknown_consent")
     if not plan.is_valid:
-        raise Invalid(_("The file has %(n)d rejected row(s); nothing was imported.",
-                        n=len(plan.errors)), code="rejected_rows")
+        raise Invalid(ngettext("The file has %(num)d rejected row; nothing was imported.",
+                               "The file has %(num)d rejected rows; nothing was imported.",
+                               len(plan.errors)), code="rejected_rows")
     result = ImportResult()
     with write_transaction() as session:
         event = session.get(Event, event_id)

@@ -14,6 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from eventnet.database import write_transaction
@@ -74,8 +75,9 @@ def plan_scan_import(event: Event, data: bytes, timezone: str | None = None) -> 
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise Invalid(_("Missing column(s): %(cols)s. Found: %(found)s",
-                        cols=", ".join(missing), found=", ".join(rows[0])))
+        raise Invalid(ngettext("Missing column: %(cols)s. Found: %(found)s",
+                               "Missing columns: %(cols)s. Found: %(found)s", len(missing),
+                               cols=", ".join(missing), found=", ".join(rows[0])))
     try:
         zone = ZoneInfo(timezone or event.timezone)
     except (KeyError, ValueError) as exc:
@@ -140,8 +142,9 @@ def plan_scan_import(event: Event, data: bytes, timezone: str | None = None) -> 
 def apply_scan_import(event_id: int, plan: ScanImportPlan) -> ScanImportResult:
     """Record every scan of a valid plan in one transaction. Raises Invalid or NotFound."""
     if not plan.is_valid:
-        raise Invalid(_("The file has %(n)d rejected row(s); nothing was imported.",
-                        n=len(plan.errors)))
+        raise Invalid(ngettext("The file has %(num)d rejected row; nothing was imported.",
+                               "The file has %(num)d rejected rows; nothing was imported.",
+                               len(plan.errors)))
     result = ScanImportResult()
     with write_transaction() as session:
         if session.get(Event, event_id) is None:

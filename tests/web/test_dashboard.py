@@ -133,3 +133,23 @@ def test_attendee_text_is_escaped(client, auth, make_event, make_organizer, make
         assert "<script>alert" not in html and "</script><b>" not in html
     assert embedded(overview, "overview-data")["top_interests"][0]["label"] == hostile
     assert "&lt;" in network  # the wallflower's name, company and interests are shown, escaped
+
+
+def test_counts_on_the_network_page_use_plural_forms(client, auth, make_event, make_organizer,
+                                                     make_attendee):
+    organizer = make_organizer()
+    event = make_event(organizer=organizer)
+    make_attendee(event, "Ada")
+    auth.organizer(organizer.email)
+    html = client.get(f"/events/{event.slug}/network").get_data(as_text=True)
+    assert "0 of 1 attendee has met someone." in html
+    assert "1 attendee has not scanned anyone" in html
+    assert "1 attendees" not in html
+    # The graph's script picks the form from the page's language: [one, other].
+    assert embedded(html, "network-i18n")["people"] == ["%(num)s person", "%(num)s people"]
+
+    french = client.get(f"/events/{event.slug}/network", headers={"Accept-Language": "fr"})
+    html = french.get_data(as_text=True)
+    assert "0 participant sur 1 a rencontré quelqu’un." in html
+    assert "1 participant n’a scanné personne" in html
+    assert embedded(html, "network-i18n")["people"] == ["%(num)s personne", "%(num)s personnes"]

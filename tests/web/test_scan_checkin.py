@@ -173,7 +173,7 @@ def test_a_full_event_refuses_at_the_door_unless_an_organizer_overrides(
     url = f"/events/{event.slug}/checkin/onsite"
     auth.organizer(staff.email)
     page = client.get(f"/events/{event.slug}/checkin").get_data(as_text=True)
-    assert "1 registered for 1 places" in page and 'name="over_capacity"' not in page
+    assert "1 registered for 1 place." in page and 'name="over_capacity"' not in page
     # staff cannot override, even by forging the box
     refused = client.post(url, data={"name": "Walk In", "over_capacity": "y"})
     assert refused.status_code == 409 and b"only an organizer" in refused.data

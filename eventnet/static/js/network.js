@@ -24,6 +24,13 @@
 
   function number(n) { return Number(n).toLocaleString(document.documentElement.lang || undefined); }
 
+  // A counted string: i18n gives [one, other] (the page's ngettext for 1 and 2); the page's
+  // language says which one n takes (French: 0 and 1 are "one", English: only 1).
+  var pluralRules = new Intl.PluralRules(document.documentElement.lang || undefined);
+  function counted(forms, n) {
+    return fill(forms[pluralRules.select(Number(n)) === "one" ? 0 : 1], { num: number(n) });
+  }
+
   function buildGraph(data) {
     // The nodes come as columns, the edges as one flat list of (a, b, scans, mutual).
     var graph = new graphology.Graph({ type: "undirected" });
@@ -104,7 +111,7 @@
       who.addEventListener("click", function () { focusNode(renderer, b.node); });
       var count = document.createElement("span");
       count.className = "count";
-      count.textContent = fill(i18n.bridge, { n: number(b.others) });
+      count.textContent = counted(i18n.bridge, b.others);
       li.append(who, " ", count);
       fresh.append(li);
     });
@@ -129,7 +136,7 @@
       keys = groupSizes.slice(0, PALETTE.length).map(function (_, i) { return String(i); })
         .filter(function (k) { return groupSizes[k] >= MIN_GROUP; });
       keys.forEach(function (k) {
-        labels[k] = fill(i18n.group, { n: Number(k) + 1 }) + " (" + fill(i18n.people, { n: number(groupSizes[k]) }) + ")";
+        labels[k] = fill(i18n.group, { n: Number(k) + 1 }) + " (" + counted(i18n.people, groupSizes[k]) + ")";
       });
     }
     var colour = {};
@@ -158,7 +165,7 @@
     var lines = [name];
     if (attrs.company) lines.push(document.createElement("br"), attrs.company);
     lines.push(document.createElement("br"), attrs.interests || i18n.none);
-    lines.push(document.createElement("br"), fill(i18n.connections, { n: number(attrs.degree) }));
+    lines.push(document.createElement("br"), counted(i18n.connections, attrs.degree));
     hover.replaceChildren.apply(hover, lines);
     hover.hidden = false;
   }
@@ -183,9 +190,11 @@
     }
     var groupSizes = findGroups(graph);
     var parts = [data.is_sampled
-      ? fill(i18n.sampled, { nodes: number(graph.order), edges: number(graph.size), total: number(data.total_edges) })
-      : fill(i18n.shown, { nodes: number(graph.order), edges: number(graph.size) })];
-    if (data.unconnected) parts.push(fill(i18n.unconnected, { n: number(data.unconnected) }));
+      ? fill(i18n.sampled, { people: counted(i18n.people, graph.order), edges: number(graph.size),
+                             connections: counted(i18n.connections, data.total_edges) })
+      : fill(i18n.shown, { people: counted(i18n.people, graph.order),
+                           connections: counted(i18n.connections, graph.size) })];
+    if (data.unconnected) parts.push(counted(i18n.unconnected, data.unconnected));
     note.textContent = parts.join(" ");
     applyColours(graph, data, groupSizes, colourSelect.value);
 

@@ -11,6 +11,10 @@
   const root = document.getElementById("scanner");
   if (!root) return;
   const T = JSON.parse(document.getElementById("scanner-text").textContent);
+  // Counted strings come as [one, other]; the page's language says which one a number takes.
+  const pluralRules = new Intl.PluralRules(document.documentElement.lang || undefined);
+  const counted = (forms, n) => forms[pluralRules.select(n) === "one" ? 0 : 1]
+    .replace("%(num)s", String(n));
   const cfg = root.dataset;
   const $ = (id) => document.getElementById(id);
   const STORE = "queue";
@@ -99,7 +103,7 @@
     const items = await queueAll();
     const el = $("queue-status");
     el.hidden = items.length === 0;
-    el.textContent = items.length ? T.waiting.replace("%(n)s", String(items.length)) : "";
+    el.textContent = items.length ? counted(T.waiting, items.length) : "";
     root.dataset.queued = String(items.length);
   }
 

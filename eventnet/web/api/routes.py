@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import jsonify, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from eventnet.extensions import db, limiter
 from eventnet.models import Attendee
@@ -157,8 +158,10 @@ def edit_connection(connection_id: int) -> Any:
     body = _json_object()
     unknown = sorted(set(body) - {"note", "tags"})
     if unknown:
-        raise EventnetError(_("Unknown field(s): %(fields)s. Only note and tags can change.",
-                              fields=", ".join(unknown)), code="invalid_field")
+        raise EventnetError(ngettext("Unknown field: %(fields)s. Only note and tags can change.",
+                                     "Unknown fields: %(fields)s. Only note and tags can change.",
+                                     len(unknown), fields=", ".join(unknown)),
+                            code="invalid_field")
     return jsonify(connection_service.update_my_connection(
         scanner.attendee_id, connection_id, note=_text(body, "note"), tags=_tags(body)))
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
@@ -171,9 +172,11 @@ def attendee_action(slug: str, attendee_id: int, action: str) -> Any:
     if form.validate_on_submit():
         if action == "erase":
             result = erasure.erase_attendee(person.id, event.id)
-            flash(_("The attendee was deleted: %(scans)d scan(s) and %(connections)d "
-                    "connection(s) removed, anonymous counts kept.",
-                    scans=result.scans, connections=result.connections), "success")
+            flash(_("The attendee was deleted: %(scans)s and %(connections)s removed, "
+                    "anonymous counts kept.",
+                    scans=ngettext("%(num)d scan", "%(num)d scans", result.scans),
+                    connections=ngettext("%(num)d connection", "%(num)d connections",
+                                         result.connections)), "success")
             return redirect(url_for("organizer.attendees", slug=event.slug))
         if action == "revoke-badge":
             attendee_service.revoke_badge(person.id)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
@@ -82,7 +83,8 @@ def followups_retry(slug: str) -> Any:
     if RetryForm().validate_on_submit():
         count = retry_failed(event.id, kind=followup_mail.KIND)
         dispatch(followup_mail.due_ids(event.id), background=True)
-        flash(_("%(n)d failed follow-up(s) queued again.", n=count), "success")
+        flash(ngettext("%(num)d failed follow-up queued again.",
+                       "%(num)d failed follow-ups queued again.", count), "success")
     return redirect(url_for("organizer.followups_page", slug=slug))
 
 
