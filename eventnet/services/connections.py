@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
@@ -12,6 +13,36 @@ from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Connection, Scan
 from eventnet.services.errors import NotFound
+
+
+def _column(person: Any, name: str) -> Any:
+    """A column of an Attendee, of a row of its columns, or of a mapping of them."""
+    return person.get(name) if isinstance(person, Mapping) else getattr(person, name, None)
+
+
+def is_connected(a_id: int, b_id: int) -> bool:
+    """Whether the two attendees have a connection (one of them scanned the other)."""
+    low, high = sorted((a_id, b_id))
+    return db.session.scalar(select(Connection.id).where(
+        Connection.a_id == low, Connection.b_id == high)) is not None
+
+
+def shares_contact_with(viewer: Any, other: Any, *, met: bool | None = None) -> bool:
+    """Whether ``viewer`` may see ``other``'s email, phone and links: the one rule.
+
+    Only when ``other`` agreed to share them with the people they connect with, is not
+    erased, and the two met. Callers who know they met pass ``met=True`` (they read the
+    connection, a connection at an earlier event, an accepted introduction; ``viewer`` may
+    then be None); otherwise the connection between them is looked up. ``other`` is an
+    Attendee, a row or a mapping with its columns. The viewer's own consent plays no part.
+    """
+    if other is None or not _column(other, "consent_share_contact") \
+            or _column(other, "erased_at") is not None:
+        return False
+    if met is None:
+        met = viewer is not None and viewer.id != _column(other, "id") \
+            and is_connected(viewer.id, _column(other, "id"))
+    return met
 
 
 def connections_for(attendee: Attendee) -> list[dict[str, Any]]:
@@ -38,7 +69,7 @@ def connections_for(attendee: Attendee) -> list[dict[str, Any]]:
             "note": conn.a_note if mine_a else conn.b_note,
             "tags": list(conn.a_tags if mine_a else conn.b_tags),
             "i_scanned": (conn.a_scan_count if mine_a else conn.b_scan_count) > 0,
-            "shares_contact": other.consent_share_contact,
+            "shares_contact": shares_contact_with(attendee, other, met=True),
         })
     return result
 
@@ -118,8 +149,8 @@ def connection_json(entry: dict[str, Any]) -> dict[str, Any]:
         "title": card["title"], "interests": list(card["interests"] or []),
         "offers": list(card["offers"] or []), "asks": list(card["asks"] or []),
     }
-    # Contact details: only when they agreed to share them with the people they connect with.
-    if card["consent_share_contact"]:
+    # A connection: the people in it met.
+    if shares_contact_with(None, card, met=True):
         person.update(email=card["email"], links=list(card["links"] or []),
                       phone=card["phone"])
     return {

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from eventnet.extensions import db
 from eventnet.models import Attendee, CheckIn, Connection, Event
 from eventnet.services.attendees import access_token, badge_url, list_attendees, magic_link
+from eventnet.services.connections import shares_contact_with
 
 EXPORT_FIELDS = ["id", "name", "email", "company", "title", "interests", "offers", "asks",
                  "badge_token", "badge_url"]
@@ -102,7 +103,8 @@ def connections_csv(event: Event) -> str:
     writer = csv.DictWriter(out, fieldnames=CONNECTION_FIELDS, lineterminator="\n")
     writer.writeheader()
     for conn, left, right in rows:
-        both = left.consent_share_contact and right.consent_share_contact
+        both = (shares_contact_with(left, right, met=True)
+                and shares_contact_with(right, left, met=True))
         record: dict[str, Any] = {
             "first_met_at": conn.first_met_at.isoformat(),
             "last_met_at": conn.last_met_at.isoformat(),

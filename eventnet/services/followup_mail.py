@@ -41,6 +41,7 @@ from eventnet.models import (
 from eventnet.models.outbox import QUEUED
 from eventnet.services import consent, links
 from eventnet.services.attendees import MAGIC_PURPOSE
+from eventnet.services.connections import shares_contact_with
 from eventnet.services.consent import ERASED, NO_CONSENT, NO_EMAIL, UNSUBSCRIBED
 from eventnet.services.errors import Conflict, NotFound
 from eventnet.services.followups import build_for_event
@@ -78,9 +79,10 @@ def skip_reason(row: Any, has_met: bool) -> str | None:
     return consent.refusal(KIND, row) or (None if has_met else NO_ONE_MET)
 
 
-def contact_of(row: Any) -> dict[str, Any] | None:
-    """Contact details of someone who consented to share them with their connections."""
-    if row is None or not row.consent_share_contact or row.erased_at is not None:
+def contact_of(viewer: Any, row: Any) -> dict[str, Any] | None:
+    """Contact details of someone the viewer met (at this event or an earlier one, or by an
+    accepted introduction), when they may be shared (``connections.shares_contact_with``)."""
+    if not shares_contact_with(viewer, row, met=True):
         return None
     return {"email": row.email, "links": list(row.links or []), "phone": row.phone or ""}
 
@@ -168,7 +170,7 @@ def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
         other = rows.get(entry.attendee_id)
         if other is None:
             continue
-        shared = contact_of(other)
+        shared = contact_of(me, other)
         contact = _Contact(**shared) if shared else None
         met.append(_MetCard(
             name=other.name, company=other.company, title=other.title,
@@ -200,7 +202,7 @@ def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
             name=past.name, company=past.company, event_name=past.event_name,
             met_at=past.met_at, when=when(past.met_at), times_met=past.times_met,
             notes=list(past.notes),
-            email=(here.email if contact_of(here) else None) if here is not None
+            email=(here.email if contact_of(me, here) else None) if here is not None
             else past.email,
         ))
     return {"event": event, "attendee": me, "met": met, "intros": intros,

@@ -215,7 +215,7 @@ def answer_introduction(intro_id: int, recipient_id: int, accept: bool) -> Intro
                 queued = _queue("intro_made", me, event, f"intro_made:{intro.id}:{me.id}",
                                 reply_to=other.email or "", other=other, intro=intro,
                                 reasons=reasons, is_requester=not for_recipient,
-                                contact=introduced_contact(other))
+                                contact=introduced_contact(me, other))
                 session.flush()
                 if queued is not None:
                     ids.append(queued.id)
@@ -223,9 +223,9 @@ def answer_introduction(intro_id: int, recipient_id: int, accept: bool) -> Intro
     return intro
 
 
-def introduced_contact(other: Attendee) -> dict[str, Any]:
+def introduced_contact(me: Attendee, other: Attendee) -> dict[str, Any]:
     """What an accepted introduction shares: the email always, the rest if they consented."""
-    shared = contact_of(other) or {"email": other.email, "links": [], "phone": ""}
+    shared = contact_of(me, other) or {"email": other.email, "links": [], "phone": ""}
     return shared
 
 

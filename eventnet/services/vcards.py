@@ -11,12 +11,11 @@ import io
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
 
 from eventnet.extensions import db
-from eventnet.models import Attendee, Connection
+from eventnet.models import Attendee
 from eventnet.services import links
-from eventnet.services.connections import connections_for
+from eventnet.services.connections import connections_for, shares_contact_with
 from eventnet.services.errors import NotFound
 from eventnet.services.tokens import InvalidLink
 
@@ -63,17 +62,11 @@ def vcard(person: Attendee, *, with_contact: bool, note: str = "", event_name: s
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
 
 
-def _connected(a_id: int, b_id: int) -> bool:
-    low, high = sorted((a_id, b_id))
-    return db.session.scalar(select(Connection.id).where(
-        and_(Connection.a_id == low, Connection.b_id == high))) is not None
-
-
 def connection_vcard(viewer: Attendee, other_id: int) -> tuple[Attendee, str]:
     """The vCard of someone the viewer met who shares contact details. Raises NotFound."""
     other = db.session.get(Attendee, other_id)
-    if (other is None or other.erased_at is not None or not other.consent_share_contact
-            or other.event_id != viewer.event_id or not _connected(viewer.id, other.id)):
+    if other is None or other.event_id != viewer.event_id \
+            or not shares_contact_with(viewer, other):
         raise NotFound(_("No contact card for this person."), code="no_vcard")
     return other, vcard(other, with_contact=True, event_name=viewer.event.name)
 

@@ -22,11 +22,12 @@ from flask import (
 from flask_babel import gettext as _
 
 from eventnet.extensions import db, limiter
-from eventnet.models import Attendee, Connection, Event
+from eventnet.models import Attendee, Event
 from eventnet.services import attendees as attendee_service
 from eventnet.services import badges as badge_service
 from eventnet.services import scans as scan_service
 from eventnet.services.attendees import badge_url, get_by_badge
+from eventnet.services.connections import shares_contact_with
 from eventnet.services.errors import EventnetError
 from eventnet.services.events import get_event
 from eventnet.web import error_response, limits
@@ -44,11 +45,6 @@ def load_badge(token: str) -> tuple[Any, Attendee, Event]:
     return found, person, person.event
 
 
-def _is_connected(viewer: Attendee, person: Attendee) -> bool:
-    a_id, b_id = sorted((viewer.id, person.id))
-    return db.session.query(Connection.id).filter_by(a_id=a_id, b_id=b_id).first() is not None
-
-
 def _other_event_names(event: Event) -> list[str]:
     """Events this browser is signed in for, other than ``event`` (for a clear message)."""
     ids = [int(k) for k in (session.get("attendees") or {}) if k != str(event.id)]
@@ -59,8 +55,7 @@ def render_badge(found: Any, person: Attendee, event: Event, viewer: Attendee | 
             form: ScanForm | None, status: int = 200, saved: bool = False,
             action: str | None = None) -> Any:
     """The badge page; ``action`` is where the save form posts (a pending scan's own URL)."""
-    show_contact = bool(viewer and person.consent_share_contact
-                        and _is_connected(viewer, person))
+    show_contact = shares_contact_with(viewer, person)
     return render_template(
         "scan/badge.html", badge=found, person=person, event=event, viewer=viewer, form=form,
         is_self=bool(viewer and viewer.id == person.id), show_contact=show_contact,
