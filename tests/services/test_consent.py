@@ -8,6 +8,7 @@ introductions and the delivery worker.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -84,6 +85,27 @@ def test_the_attendee_page_untick_cancels_the_queued_followup(
     assert _status(ev.cy.id, "followup") == "cancelled"
     deliver_due()
     assert not smtp.to("cy@example.org") and len(smtp.messages) == 3
+
+
+def test_a_confirmed_registration_update_without_the_tick_cancels_the_followup(
+        app: Any, make_event: Any, make_attendee: Any, smtp: Any) -> None:
+    """Registering again with the box left empty, then confirming from the email, withdraws
+    the consent like the attendee's page does."""
+    from eventnet.services.attendees import apply_signed_update, register
+
+    ev = small_event(make_event, make_attendee)
+    app.config["MAIL_SYNC"] = False
+    followup_mail.queue_followups(ev.event.id)
+    app.config["MAIL_SYNC"] = True
+    register(ev.event.id, Profile(name="Dee Dee", email="dee@example.org"))
+    [update] = smtp.to("dee@example.org")
+    link = re.search(r"http\S*/update/(\S+)", update.get_body(("plain",)).get_content())
+    assert link is not None
+    apply_signed_update(link.group(1))
+    assert db.session.get(Attendee, ev.dee.id).consent_followup is False
+    assert _status(ev.dee.id, "followup") == "cancelled"
+    deliver_due()
+    assert len(smtp.to("dee@example.org")) == 1  # the update link only
 
 
 def _requested(make_event: Any, make_attendee: Any) -> tuple[Any, Any, Any, int]:
