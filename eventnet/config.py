@@ -34,6 +34,8 @@ _ENV: dict[str, tuple[str, Any, Any]] = {
     ),
     "EVENTNET_MAGIC_LINK_MAX_AGE": ("MAGIC_LINK_MAX_AGE", 30 * 24 * 3600, int),
     "EVENTNET_DEFAULT_LANGUAGE": ("BABEL_DEFAULT_LOCALE", "en", str),
+    # how many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none, trust none)
+    "EVENTNET_PROXY_FIX": ("PROXY_FIX", 0, int),
 }
 
 LANGUAGES = ("en", "fr")

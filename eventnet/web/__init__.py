@@ -18,6 +18,7 @@ from eventnet.extensions import login
 from eventnet.models import MAX_ID
 from eventnet.services.errors import EventnetError
 from eventnet.services.storable import nul_character as nul_character  # the API's checks
+from eventnet.web import headers
 from eventnet.web.edge import JSONProvider, refuse_bad_text
 
 
@@ -129,6 +130,7 @@ def register_web(app: Flask) -> None:
 
     app.json = JSONProvider(app)
     app.before_request(refuse_bad_text)
+    headers.init_app(app)
 
     @login.user_loader
     def _load_organizer(organizer_id: str) -> Any:

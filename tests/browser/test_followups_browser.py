@@ -19,7 +19,7 @@ def test_send_shows_the_run_and_its_counts_fill_in(app, live_server, page, smtp)
     assert "being prepared and sent" in page.text_content(".flash-success")
     # the page polls: the count of sent emails reaches what the SMTP server received
     page.wait_for_function(
-        "document.getElementById('fu-preparing').hidden"
+        "() => document.getElementById('fu-preparing').hidden"
         " && +document.getElementById('fu-sent').textContent > 0"
         " && document.getElementById('fu-queued').textContent === '0'", timeout=30000)
     assert int(page.text_content("#fu-sent")) == len(smtp.messages) > 0

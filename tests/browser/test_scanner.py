@@ -99,7 +99,7 @@ def test_a_badge_in_front_of_the_camera_is_recorded_once(camera_page):
     # a note on the connection, from the result card
     page.fill("#scan-note", "Talked about WebAssembly")
     page.click("#note-form button[type=submit]")
-    page.wait_for_function("document.getElementById('note-status').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('note-status').textContent !== ''")
     db.session.rollback()
     from eventnet.models import Connection
 

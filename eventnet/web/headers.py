@@ -1,0 +1,55 @@
+"""Security headers on every response, and the reverse-proxy setting.
+
+The pages load only eventnet's own scripts and styles (the vendored libraries included), so the
+Content-Security-Policy allows ``'self'`` and nothing inline. ``'wasm-unsafe-eval'`` lets the
+QR decoder (zxing-wasm, for browsers without a native BarcodeDetector) compile its WebAssembly;
+``data:`` images are the claim-link QR codes drawn into the page; the network graph's layout
+runs in a worker that graphology starts from a ``blob:`` URL. JSON data blocks
+(``<script type="application/json">``) are not scripts and need nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+#: a year, as browsers' preload lists expect; sent only when the base URL is https
+HSTS = "max-age=31536000"
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set the security headers; pages and API answers without a caching policy of their own
+    get ``no-store`` (they are personal: attendee, organizer and badge pages, tokens)."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors, for older browsers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config["EVENTNET_BASE_URL"].startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    # Static files carry their own (revalidated) policy; so do the few answers that set one.
+    if request.endpoint != "static" and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response, and trust ``PROXY_FIX`` reverse proxies' X-Forwarded-*
+    headers (the client's address for per-IP limits, https for secure cookies)."""
+    app.after_request(add_security_headers)
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies,
+            x_prefix=proxies)
