@@ -26,6 +26,7 @@ import argparse
 import multiprocessing as mp
 import os
 import random
+import re
 import smtplib
 import socket
 import subprocess
@@ -207,7 +208,7 @@ def main() -> None:
             result = app.test_cli_runner().invoke(args=["followups", "send", "bench"])
             t_queue, cpu_queue = time.perf_counter() - t0, time.process_time() - cpu0
             assert result.exit_code == 0, result.output
-            total = int(result.output.split(" follow-up(s) queued")[0].split()[-1])
+            total = int(re.search(r"(\d+) follow-ups? queued", result.output).group(1))
             while sent() < total and worker is not None and worker.poll() is None:
                 time.sleep(0.02)  # the worker's last batch
             t_total = time.perf_counter() - t0

@@ -23,6 +23,11 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+def counted(n: int, singular: str, plural: str = "") -> str:
+    """A count with its noun in the right number: "1 scan", "2 scans" (the CLI speaks English)."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
 def check_argument(value: Any, name: str) -> None:
     """Refuse an argument (or each of its values) that is text eventnet cannot store: a NUL,
     or bytes that are not UTF-8, which Python hands over as lone surrogates. Raises

@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from eventnet.cli import ServiceCommand, fail
+from eventnet.cli import ServiceCommand, counted, fail
 from eventnet.services import badges as badge_service
 from eventnet.services import exports, imports
 from eventnet.services.events import get_event
@@ -38,9 +38,9 @@ def import_(slug: str, file: Path, fmt: str, dry_run: bool, consents: tuple[str,
     if not plan.is_valid:
         for error in plan.errors:
             click.echo(f"line {error.line}: {error.message}", err=True)
-        fail(f"{len(plan.errors)} rejected row(s) in {file.name}; nothing was imported.")
+        fail(f"{counted(len(plan.errors), 'rejected row')} in {file.name}; nothing was imported.")
     if dry_run:
-        click.echo(f"{file.name} ({plan.format}): {len(plan.rows)} attendee(s) would be "
+        click.echo(f"{file.name} ({plan.format}): {counted(len(plan.rows), 'attendee')} would be "
                    f"imported, {len(plan.skipped)} skipped.")
         return
     result = imports.apply_import(event.id, plan, frozenset(consents))

@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from eventnet.cli import ServiceCommand
+from eventnet.cli import ServiceCommand, counted
 from eventnet.mail.worker import DeliveryProcess, dispatch
 from eventnet.services import followup_mail, followups, intros
 from eventnet.services.events import get_event
@@ -110,11 +110,12 @@ def _report(result: followup_mail.QueueResult, *, dry_run: bool) -> None:
     skipped = ", ".join(f"{n} {reason.replace('_', ' ')}"
                         for reason, n in sorted(result.skipped.items())) or "none"
     verb = "would be queued" if dry_run else "queued"
-    click.echo(f"{result.queued} follow-up(s) {verb}, {result.already_queued} already "
+    click.echo(f"{counted(result.queued, 'follow-up')} {verb}, {result.already_queued} already "
                f"queued before; skipped: {skipped}.")
     if result.unrenderable:
         ids = ", ".join(str(i) for i in result.unrenderable)
-        click.echo(f"Could not render the follow-up of attendee(s) {ids} (see the log); "
+        who = "attendee" if len(result.unrenderable) == 1 else "attendees"
+        click.echo(f"Could not render the follow-up of {who} {ids} (see the log); "
                    "the others were queued.", err=True)
 
 
@@ -122,7 +123,8 @@ def _report(result: followup_mail.QueueResult, *, dry_run: bool) -> None:
 def maintain() -> None:
     """Send due reminders (at most one per request) and expire requests older than 14 days."""
     result = intros.maintain()
-    click.echo(f"{result.reminded} reminder(s) queued, {result.expired} request(s) expired.")
+    click.echo(f"{counted(result.reminded, 'reminder')} queued, "
+               f"{counted(result.expired, 'request')} expired.")
 
 
 def register(app: Flask) -> None:

@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from eventnet.cli import ServiceCommand
+from eventnet.cli import ServiceCommand, counted
 from eventnet.mail.worker import deliver_due, retry_failed
 
 MAINTENANCE_EVERY = 600.0
@@ -37,7 +37,7 @@ def work(loop: bool, interval: float) -> None:
         if loop and time.monotonic() >= next_maintenance:
             result = maintain()
             if result.reminded or result.expired:
-                click.echo(f"introductions: {result.reminded} reminder(s), "
+                click.echo(f"introductions: {counted(result.reminded, 'reminder')}, "
                            f"{result.expired} expired")
             next_maintenance = time.monotonic() + MAINTENANCE_EVERY
         stats = deliver_due()
@@ -55,7 +55,7 @@ def work(loop: bool, interval: float) -> None:
 @group.command("retry", cls=ServiceCommand)
 def retry() -> None:
     """Queue failed messages again."""
-    click.echo(f"{retry_failed()} message(s) queued again.")
+    click.echo(f"{counted(retry_failed(), 'message')} queued again.")
 
 
 def register(app: Flask) -> None:

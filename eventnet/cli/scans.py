@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from eventnet.cli import ServiceCommand, fail
+from eventnet.cli import ServiceCommand, counted, fail
 from eventnet.services import scan_import
 from eventnet.services.events import get_event
 
@@ -28,13 +28,13 @@ def import_(slug: str, file: Path, timezone: str | None, dry_run: bool) -> None:
     if not plan.is_valid:
         for error in plan.errors:
             click.echo(f"line {error.line}: {error.message}", err=True)
-        fail(f"{len(plan.errors)} rejected row(s) in {file.name}; nothing was imported.")
+        fail(f"{counted(len(plan.errors), 'rejected row')} in {file.name}; nothing was imported.")
     if dry_run:
-        click.echo(f"{file.name}: {len(plan.rows)} scan(s) would be imported.")
+        click.echo(f"{file.name}: {counted(len(plan.rows), 'scan')} would be imported.")
         return
     result = scan_import.apply_scan_import(event.id, plan)
-    click.echo(f"{file.name}: {result.recorded} scan(s) recorded, {result.already_imported} "
-               f"already imported before.")
+    click.echo(f"{file.name}: {counted(result.recorded, 'scan')} recorded, "
+               f"{result.already_imported} already imported before.")
 
 
 def register(app: Flask) -> None:

@@ -131,14 +131,14 @@ def test_cli_preview_text_and_json(runner: Any, ev: Any) -> None:
 
 def test_cli_send_dry_run_then_send(runner: Any, ev: Any, smtp: Any) -> None:
     dry = runner.invoke(args=["followups", "send", ev.event.slug, "--dry-run"])
-    assert dry.exit_code == 0 and "4 follow-up(s) would be queued" in dry.output
+    assert dry.exit_code == 0 and "4 follow-ups would be queued" in dry.output
     assert not smtp.messages
     sent = runner.invoke(args=["followups", "send", ev.event.slug])
     assert sent.exit_code == 0, sent.output
     assert "sent 4" in sent.output
     assert len(smtp.messages) == 4
     again = runner.invoke(args=["followups", "send", ev.event.slug])
-    assert "0 follow-up(s) queued, 4 already" in again.output
+    assert "0 follow-ups queued, 4 already" in again.output
     assert len(smtp.messages) == 4
 
 

@@ -275,8 +275,8 @@ def test_cli_import_reports_rejected_rows_and_imports_once(runner, tmp_path, mak
     good.write_bytes(_csv("scanner_email,scanned_email,scanned_at,note",
                           "ann@example.org,bob@example.org,2026-01-10T10:00:00Z,hi"))
     first = runner.invoke(args=["scans", "import", event.slug, str(good)])
-    assert first.exit_code == 0 and "1 scan(s) recorded" in first.output
+    assert first.exit_code == 0 and "1 scan recorded" in first.output
     again = runner.invoke(args=["scans", "import", event.slug, str(good)])
-    assert "0 scan(s) recorded, 1 already imported" in again.output and _count(Scan) == 1
+    assert "0 scans recorded, 1 already imported" in again.output and _count(Scan) == 1
     missing = runner.invoke(args=["scans", "import", "no-such-event", str(good)])
     assert missing.exit_code == 1 and "Error:" in missing.output
