@@ -103,7 +103,7 @@ def test_a_phrase_is_paired_with_the_one_that_matches_not_the_first_of_its_kind(
         ("Code review", "Relecture de code")]
 
 
-def test_the_follow_up_does_not_pair_code_review_with_design_feedback() -> None:
+def test_the_follow_up_names_the_shared_ask_not_code_review_for_design_feedback() -> None:
     at = datetime(2026, 6, 4, 9, 0)
     ask = "A co-founder for a climate startup"
     alice = Person(1, None, "Alice", None, "", "", offers=("Design",),
@@ -114,3 +114,4 @@ def test_the_follow_up_does_not_pair_code_review_with_design_feedback() -> None:
     reasons = [r for s in result[1].introductions if s.attendee_id == 2 for r in s.reasons]
     assert reasons, "Eve is suggested to Alice"
     assert not [r for r in reasons if "Code review" in r.params.values()]
+    assert [r.params["ask"] for r in reasons if r.code == "shared_ask"] == [ask]
