@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from eventnet import config as settings
     from eventnet.database import configure_engine
     from eventnet.extensions import babel, csrf, db, limiter, login, migrate, select_locale
+    from eventnet.services.organizers import SESSION_MAX_AGE
 
     app = Flask(
         __name__,
@@ -50,7 +51,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = settings.sqlite_url(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.persistent_secret_key(app.instance_path)
-    app.config["SESSION_COOKIE_SECURE"] = app.config["EVENTNET_BASE_URL"].startswith("https://")
+    is_https = app.config["EVENTNET_BASE_URL"].startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = is_https
+    # Organizers' "remember me": a month, never sent over plain http under an https address,
+    # nor with cross-site requests; it carries its sign-in's own secret (see start_session).
+    app.config.setdefault("REMEMBER_COOKIE_DURATION", SESSION_MAX_AGE)
+    app.config["REMEMBER_COOKIE_SECURE"] = is_https
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
 
     db.init_app(app)
     with app.app_context():

@@ -33,6 +33,25 @@ def create(email: str, name: str, password_stdin: bool) -> None:
     click.echo(f"Created organizer {organizer.email}.")
 
 
+@group.command("password", cls=ServiceCommand)
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from standard input instead of prompting.")
+def password(email: str, password_stdin: bool) -> None:
+    """Set a new password; every browser signed in to the account is signed out."""
+    organizer = service.get_organizer(email)
+    if password_stdin:
+        new = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        new = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        fail("no password: pass --password-stdin and write it to standard input")
+        return
+    check_argument(new, "password")
+    service.change_password(organizer.id, new)
+    click.echo(f"Password changed for {organizer.email}; its sessions are signed out.")
+
+
 @group.command("token", cls=ServiceCommand)
 @click.argument("email")
 def token(email: str) -> None:

@@ -4,7 +4,13 @@ from eventnet.models._types import MAX_ID, utcnow
 from eventnet.models.attendee import Attendee, Badge, CheckIn
 from eventnet.models.event import Event, Person
 from eventnet.models.intro import Introduction
-from eventnet.models.organizer import Community, Invitation, Membership, Organizer
+from eventnet.models.organizer import (
+    Community,
+    Invitation,
+    Membership,
+    Organizer,
+    OrganizerSession,
+)
 from eventnet.models.outbox import OutboundEmail, OutboundEmailBody
 from eventnet.models.scan import Connection, Scan
 
@@ -20,6 +26,7 @@ __all__ = [
     "Invitation",
     "Membership",
     "Organizer",
+    "OrganizerSession",
     "OutboundEmail",
     "OutboundEmailBody",
     "Person",

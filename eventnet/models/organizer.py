@@ -39,12 +39,36 @@ class Organizer(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
     def set_password(self, password: str) -> None:
-        """Store a salted hash of ``password``."""
+        """Store a salted hash of ``password`` (``services.organizers.change_password`` also
+        ends the account's sessions)."""
         self.password_hash = generate_password_hash(password)
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember cookie: the id and the
+        secret of this sign-in (``services.organizers.start_session``), never the id alone."""
+        session_id = self.__dict__.get("_session_id")
+        if not session_id:
+            raise RuntimeError("no session: sign in with services.organizers.start_session")
+        return str(session_id)
 
     def check_password(self, password: str) -> bool:
         """Whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+
+class OrganizerSession(db.Model):  # type: ignore[name-defined,misc]
+    """One sign-in of an organizer on one browser. Its cookies carry ``<id>.<secret>``; only
+    the secret's SHA-256 is kept. Signing out deletes the row, so copies of the cookies stop
+    working; a password change deletes every row of the account."""
+
+    __tablename__ = "organizer_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(
+        ForeignKey("organizer.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Community(db.Model):  # type: ignore[name-defined,misc]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
 import re
+import secrets
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.models import Community, Membership, Organizer
+from eventnet.models import MAX_ID, Community, Membership, Organizer, OrganizerSession, utcnow
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services import tokens
 from eventnet.services.errors import Conflict, Invalid, NotFound
@@ -38,11 +41,7 @@ def slugify(text: str) -> str:
 def create_organizer(email: str, password: str, name: str = "") -> Organizer:
     """Create an organizer with a personal community; raises Invalid or Conflict."""
     email = normalize_email(email)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
-            field="password",
-        )
+    check_password_length(password)
     with write_transaction() as session:
         if session.scalar(select(Organizer.id).where(Organizer.email == email)):
             raise Conflict(_("An organizer with this email already exists."), field="email")
@@ -54,6 +53,15 @@ def create_organizer(email: str, password: str, name: str = "") -> Organizer:
         session.add(community)
         session.add(Membership(community=community, organizer=organizer, role=ROLE_ORGANIZER))
     return organizer
+
+
+def check_password_length(password: str) -> None:
+    """Refuse a password shorter than ``MIN_PASSWORD_LENGTH``. Raises Invalid."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
 
 
 def _unique_community_slug(base: str) -> str:
@@ -84,6 +92,83 @@ def authenticate(email: str, password: str) -> Organizer | None:
 
 
 _DUMMY_HASH = "scrypt:32768:8:1$eventnet$" + "0" * 128
+
+
+#: how long a sign-in lasts at most, whatever its cookies say (the remember cookie's lifetime)
+SESSION_MAX_AGE = timedelta(days=30)
+
+
+def start_session(organizer_id: int) -> Organizer:
+    """A new sign-in on one browser: a session with a fresh secret (earlier sessions of the
+    account, on other browsers, go on). Returns the organizer, whose ``get_id()`` is the
+    session id for Flask-Login's cookies. Raises NotFound."""
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    with write_transaction() as session:
+        organizer = session.get(Organizer, organizer_id)
+        if organizer is None:
+            raise NotFound(_("No organizer with this email."))
+        session.execute(delete(OrganizerSession).where(  # the account's expired sign-ins
+            OrganizerSession.organizer_id == organizer_id,
+            OrganizerSession.created_at < now - SESSION_MAX_AGE))
+        row = OrganizerSession(organizer_id=organizer_id, secret_hash=tokens.sha256(secret),
+                               created_at=now)
+        session.add(row)
+        session.flush()
+        session_id = f"{row.id}.{secret}"
+    organizer.__dict__["_session_id"] = session_id
+    return organizer
+
+
+def end_session(session_id: str) -> None:
+    """Sign out this session: its cookies, and any copy of them, stop working."""
+    row_id = _session_row_id(session_id)
+    if row_id is not None:
+        with write_transaction():
+            db.session.execute(delete(OrganizerSession).where(OrganizerSession.id == row_id))
+
+
+def end_all_sessions(organizer_id: int) -> None:
+    """Sign the account out on every browser."""
+    with write_transaction():
+        db.session.execute(delete(OrganizerSession)
+                           .where(OrganizerSession.organizer_id == organizer_id))
+
+
+def _session_row_id(session_id: str) -> int | None:
+    id_text = (session_id or "").partition(".")[0]
+    return int(id_text) if id_text.isdigit() and 0 < int(id_text) <= MAX_ID else None
+
+
+def organizer_for_session(session_id: str) -> Organizer | None:
+    """The organizer signed in by this session id (``<row>.<secret>``), if it is still open
+    and younger than ``SESSION_MAX_AGE``."""
+    row_id, secret = _session_row_id(session_id), (session_id or "").partition(".")[2]
+    if row_id is None or not secret:
+        return None
+    found = db.session.execute(
+        select(OrganizerSession.secret_hash, OrganizerSession.created_at, Organizer)
+        .join(Organizer, Organizer.id == OrganizerSession.organizer_id)
+        .where(OrganizerSession.id == row_id)).first()
+    if found is None or found.created_at < utcnow() - SESSION_MAX_AGE:
+        return None
+    if not hmac.compare_digest(found.secret_hash, tokens.sha256(secret)):
+        return None
+    organizer: Organizer = found.Organizer
+    organizer.__dict__["_session_id"] = session_id
+    return organizer
+
+
+def change_password(organizer_id: int, password: str) -> None:
+    """Set a new password; every session of the account ends. Raises Invalid, NotFound."""
+    check_password_length(password)
+    with write_transaction() as session:
+        organizer = session.get(Organizer, organizer_id)
+        if organizer is None:
+            raise NotFound(_("No organizer with this email."))
+        organizer.set_password(password)
+        session.execute(delete(OrganizerSession)
+                        .where(OrganizerSession.organizer_id == organizer_id))
 
 
 def issue_api_token(organizer_id: int) -> str:

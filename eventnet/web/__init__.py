@@ -133,11 +133,10 @@ def register_web(app: Flask) -> None:
     headers.init_app(app)
 
     @login.user_loader
-    def _load_organizer(organizer_id: str) -> Any:
-        from eventnet.extensions import db
-        from eventnet.models import Organizer
+    def _load_organizer(session_id: str) -> Any:
+        from eventnet.services.organizers import organizer_for_session
 
-        return db.session.get(Organizer, int(organizer_id))
+        return organizer_for_session(session_id)
 
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.trim_blocks = True

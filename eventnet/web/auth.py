@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, g, request, session
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 
 from eventnet.extensions import db
 from eventnet.models import Attendee, Event
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services.events import get_event
-from eventnet.services.organizers import role_in
+from eventnet.services.organizers import end_session, role_in, start_session
 from eventnet.services.scans import ScannerRef, scanner_for_token
 
 _KEY = "attendees"  # event id (str) → attendee id, for people at several events
@@ -40,6 +40,20 @@ def current_attendee(event_id: int) -> Attendee | None:
     if attendee is None or attendee.erased_at or attendee.secret_version != entry[1]:
         return None
     return attendee
+
+
+def sign_in_organizer(organizer_id: int) -> None:
+    """Sign the organizer in on this browser, remembered for ``REMEMBER_COOKIE_DURATION``,
+    with a session (and secret) of its own."""
+    login_user(start_session(organizer_id), remember=True)
+
+
+def sign_out_organizer() -> None:
+    """Sign the organizer out on this browser: its session and remember cookies stop
+    working, copies included (other browsers stay signed in)."""
+    if current_user.is_authenticated:
+        end_session(current_user.get_id())
+    logout_user()
 
 
 def organizer_event(slug: str, *, staff_ok: bool = False) -> Event:

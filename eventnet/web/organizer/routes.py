@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from eventnet.extensions import db, limiter
 from eventnet.models import Attendee, Event
@@ -19,7 +19,7 @@ from eventnet.services.attendees import split_list
 from eventnet.services.errors import EventnetError
 from eventnet.services.organizers import authenticate, communities_of, role_in
 from eventnet.web import limits, row_id
-from eventnet.web.auth import organizer_event
+from eventnet.web.auth import organizer_event, sign_in_organizer, sign_out_organizer
 from eventnet.web.forms_common import attach_error, choices
 from eventnet.web.organizer import bp
 from eventnet.web.organizer.dashboard import POLL_INTERVAL_MS
@@ -37,7 +37,7 @@ def sign_in() -> Any:
     if form.validate_on_submit():
         organizer = authenticate(form.email.data or "", form.password.data or "")
         if organizer is not None:
-            login_user(organizer, remember=True)
+            sign_in_organizer(organizer.id)
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("organizer.events")
@@ -50,8 +50,8 @@ def sign_in() -> Any:
 @bp.post("/organizer/sign-out")
 @login_required
 def sign_out() -> Any:
-    """End the organizer session."""
-    logout_user()
+    """End the organizer's session on this browser (its cookies stop working)."""
+    sign_out_organizer()
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.index"))
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
@@ -20,6 +20,7 @@ from eventnet.services import team as team_service
 from eventnet.services.errors import EventnetError, NotFound
 from eventnet.services.organizers import MIN_PASSWORD_LENGTH
 from eventnet.services.tokens import InvalidLink
+from eventnet.web.auth import sign_in_organizer
 from eventnet.web.forms_common import attach_error, choices
 from eventnet.web.organizer import bp
 from eventnet.web.organizer.community import organizer_community
@@ -123,7 +124,7 @@ def accept_invitation(token: str) -> Any:
         except EventnetError as exc:
             attach_error(account, exc.field, exc.message)
         else:
-            login_user(organizer, remember=True)
+            sign_in_organizer(organizer.id)
             return _joined(community, invitation.role)
     status = 422 if account.errors or account.form_errors else 200
     return render_template("organizer/invitation.html", invitation=invitation,
