@@ -1,7 +1,8 @@
-"""Issue 4's quality benchmark, run end to end through eventnet's own commands.
+"""Quality of introductions, run end to end through eventnet's own commands.
 
-For each SocioPatterns log: turn it into a workload with ../shared/tools/contacts_to_scans.py,
-then in a fresh instance (its own folder and SQLite database) run
+For each contact log in ../shared/datasets (with its metadata where it has one): turn it into a
+workload with ../shared/tools/contacts_to_scans.py, then in a fresh instance (its own folder and
+SQLite database) run
 
     eventnet db upgrade
     eventnet organizers create ... --password-stdin
@@ -11,14 +12,17 @@ then in a fresh instance (its own folder and SQLite database) run
     eventnet followups export SLUG --format json > export.json
 
 and score the export with ../shared/tools/eval_introductions.py. Prints the evaluator's
-output for each log. The shared data is read in place, never copied into the repository.
+output for each log, then a table of eventnet's precision@k against the best baseline under the
+same exposure cap (the evaluator's capped common neighbours and Adamic-Adar), and the ratios as
+a JSON last line. The shared data is read in place, never copied into the repository.
 
-    .venv/bin/python benchmarks/bench_matching_pipeline.py [--k 5] [--logs SFHH HT09]
+    .venv/bin/python benchmarks/bench_matching_pipeline.py [--k 5] [--logs SFHH HT09 WS16 InVS15]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +32,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-LOGS = {"SFHH": "tij_SFHH.dat", "HT09": "tij_HT09.dat"}
+# log -> (contact file, metadata file or None), under ../shared/datasets
+LOGS = {
+    "SFHH": ("sociopatterns/tij_SFHH.dat", None),
+    "HT09": ("sociopatterns/tij_HT09.dat", None),
+    "WS16": ("gesis/tij_WS16.dat", "gesis/metadata_WS16.dat"),
+    "InVS15": ("sociopatterns/tij_InVS15.dat", "sociopatterns/metadata_InVS15.dat"),
+}
 EVENTNET = str(Path(sys.executable).with_name("eventnet"))
 
 
@@ -42,8 +52,8 @@ def run(cmd: list[str], env: dict[str, str], *, stdin: str | None = None,
     return result
 
 
-def pipeline(name: str, log: Path, k: int) -> str:
-    """The evaluator's output for one log."""
+def pipeline(name: str, log: Path, metadata: Path | None, k: int) -> tuple[str, dict[str, object]]:
+    """The evaluator's output for one log, and its summary line."""
     with tempfile.TemporaryDirectory(prefix=f"eventnet-{name}-") as tmp:
         work, instance = Path(tmp) / "workload", Path(tmp) / "instance"
         env = dict(os.environ)
@@ -60,8 +70,9 @@ def pipeline(name: str, log: Path, k: int) -> str:
             if check and check not in (result.stdout or "") + (result.stderr or ""):
                 sys.exit(f"{label}: expected {check!r} in the output of {' '.join(cmd)}")
 
+        meta = ["--metadata", str(metadata)] if metadata else []
         step("workload", [sys.executable, str(SHARED / "tools" / "contacts_to_scans.py"),
-                          str(log), "--out", str(work)])
+                          str(log), "--out", str(work), *meta])
         slug = name.lower()
         step("db upgrade", [EVENTNET, "db", "upgrade"])
         step("organizer", [EVENTNET, "organizers", "create", "bench@example.org",
@@ -82,20 +93,39 @@ def pipeline(name: str, log: Path, k: int) -> str:
         result = run([sys.executable, str(SHARED / "tools" / "eval_introductions.py"),
                       str(work), str(export), "--k", str(k)], env)
         steps = ", ".join(f"{label} {seconds:.1f}s" for label, seconds in timings.items())
-        return f"== {name} ({log.name}) ==\n{result.stdout.rstrip()}\n(steps: {steps})\n"
+        summary = json.loads(result.stdout.strip().splitlines()[-1])
+        return f"== {name} ({log.name}) ==\n{result.stdout.rstrip()}\n(steps: {steps})\n", summary
 
 
 def main() -> None:
-    """Run the pipeline for each log and print the evaluator's output."""
+    """Run the pipeline for each log; print the evaluator's output, then the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--logs", nargs="+", choices=sorted(LOGS), default=list(LOGS))
     args = parser.parse_args()
+    table: dict[str, dict[str, object]] = {}
     for name in args.logs:
-        log = SHARED / "datasets" / "sociopatterns" / LOGS[name]
-        if not log.exists():
+        contacts, metadata = LOGS[name]
+        log = SHARED / "datasets" / contacts
+        meta = SHARED / "datasets" / metadata if metadata else None
+        if not log.exists() or (meta and not meta.exists()):
             sys.exit(f"missing {log}: the shared datasets are not next to the project")
-        print(pipeline(name, log, args.k), flush=True)
+        text, summary = pipeline(name, log, meta, args.k)
+        print(text, flush=True)
+        table[name] = summary
+    print(f"| workload | eventnet p@{args.k} | best capped baseline | ratio | max exposure "
+          "| full lists |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    ratios = []
+    for name, s in table.items():
+        ratio = float(s["ratio_to_best_capped_baseline"])  # type: ignore[arg-type]
+        ratios.append(ratio)
+        best = f"{s['best_capped_baseline_precision']:.3f} ({s['best_capped_baseline']})"
+        print(f"| {name} | {s['eventnet_precision']:.3f} | {best} | {ratio:.2f} "
+              f"| {s['eventnet_max_exposure']} | {float(s['eventnet_full_lists']):.2f} |")  # type: ignore[arg-type]
+    print(json.dumps({"ratios": {n: round(r, 3) for n, r in zip(table, ratios, strict=True)},
+                      "mean_ratio": round(sum(ratios) / len(ratios), 3),
+                      "min_ratio": round(min(ratios), 3)}))
 
 
 if __name__ == "__main__":

@@ -26,11 +26,16 @@ from eventnet.matching.profiles import (
     shared_interests,
 )
 
-# The walk. Product and scale choices: restart probability as in personalised PageRank, the
-# strongest ties followed per person, and a budget of path steps per attendee beyond two hops.
-RESTART = 0.3
+# The walk. RESTART, NEIGHBOUR_CAP and ENGAGEMENT are fitted, leave-one-workload-out, by
+# benchmarks/fit_matching.py (docs/matching.md, "Where the constants come from"); the others are
+# product and scale choices.
+RESTART = 0.15  # restart probability, as in personalised PageRank
 CANDIDATE_CAP = 40  # kept per attendee for the allocation
-NEIGHBOUR_CAP = 25
+# Ties followed per person: in practice every one of them; the bound only guards the cost against
+# a badge scanned by hundreds (a stand, a speaker). Density varies by an order of magnitude between
+# events (5 contacts each at a 400-person conference, 36 at a workshop): the former fixed 25 cut a
+# dense event's friends-of-friends in half and dropped the evidence Adamic-Adar keeps.
+NEIGHBOUR_CAP = 100
 # Three and four steps only for attendees whose friends-of-friends are few: enough candidates
 # within two steps make the longer walk costly and add little.
 FAR_WHEN_FEWER_THAN = 2 * CANDIDATE_CAP
@@ -44,6 +49,9 @@ THEY_HELP = 0.3  # per feature of my asks in their offers, at most 3
 I_HELP = 0.2  # per feature of my offers in their asks, at most 3
 INTEREST = 0.12  # per shared interest feature, at most 4
 OTHER_FIELD = 1.1  # nudge towards people outside the fields the attendee already met
+# How much the candidate's engagement (how late they were still meeting people) multiplies the
+# score: e^(ENGAGEMENT * x), x in [0, 1]. Fitted (benchmarks/fit_matching.py).
+ENGAGEMENT = 1.0
 
 
 @dataclass(slots=True)
@@ -105,14 +113,14 @@ def _step(
 
 
 def engagement(graph: Graph) -> dict[int, float]:
-    """Between 1 and e per attendee: how late in the event they were still meeting people.
+    """Between 1 and e^ENGAGEMENT per attendee: how late in the event they still met people.
 
     People who keep networking until the end are the ones likely to answer an introduction;
     attendees without any encounter get 1.
     """
     span = graph.end - graph.start
     return {
-        pid: math.exp(1.0 if span <= 0 else (last - graph.start) / span)
+        pid: math.exp(ENGAGEMENT * (1.0 if span <= 0 else (last - graph.start) / span))
         for pid, last in graph.last_seen.items()
     }
 
