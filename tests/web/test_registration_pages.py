@@ -154,3 +154,21 @@ def test_a_bad_link_says_so_in_the_reader_s_language(client):
     english = client.get("/m/not-a-signed-token", headers={"Accept-Language": "en"})
     assert english.status_code == 400
     assert "This link is invalid." in english.get_data(as_text=True)
+
+
+def test_a_french_reader_is_offered_french_mail_and_can_change_it(client, auth, make_event,
+                                                                   make_attendee, smtp):
+    event = make_event()
+    page = client.get(f"/e/{event.slug}", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert re.search(rb'<option selected value="fr">', page.data)
+    english = client.get(f"/e/{event.slug}", headers={"Accept-Language": "en-GB"})
+    assert re.search(rb'<option selected value="en">', english.data)
+    response = client.post(f"/e/{event.slug}", data=form(language="fr"),
+                           headers={"Accept-Language": "fr-FR"})
+    assert response.status_code == 302
+    attendee = db.session.scalar(select(Attendee))
+    assert attendee.language == "fr"
+    assert "Inscription confirmée" in str(smtp.to("ada@example.org")[0]["Subject"])
+    auth.attendee(attendee)
+    home = client.get(f"/e/{event.slug}/me", headers={"Accept-Language": "fr-FR"})
+    assert re.search(rb'<option selected value="fr">', home.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from eventnet.extensions import limiter
@@ -42,7 +43,8 @@ def register(slug: str) -> Any:
     event = get_event(slug)
     form = with_questions(RegistrationForm, event)()
     if request.method == "GET":
-        form.language.data = session.get("lang") or "en"
+        # The language the page speaks is the one the mail should speak (issue 14, item 1).
+        form.language.data = str(get_locale() or "en")
     is_full = event.capacity is not None and registration_count(event.id) >= event.capacity
     if form.validate_on_submit():
         try:
