@@ -153,3 +153,20 @@ def test_counts_on_the_network_page_use_plural_forms(client, auth, make_event, m
     assert "0 participant sur 1 a rencontré quelqu’un." in html
     assert "1 participant n’a scanné personne" in html
     assert embedded(html, "network-i18n")["people"] == ["%(num)s personne", "%(num)s personnes"]
+
+
+def test_the_overview_captions_follow_their_numbers(client, auth, make_event, make_organizer,
+                                                    make_attendee):
+    organizer = make_organizer()
+    event = make_event(organizer=organizer)
+    make_attendee(event, "Ada")
+    auth.organizer(organizer.email)
+    html = client.get(f"/events/{event.slug}/").get_data(as_text=True)
+    scans = re.search(r'<span data-counted="scans" data-forms=\'([^\']*)\'>([^<]*)</span>', html)
+    assert scans and json.loads(scans.group(1)) == ["scan", "scans"] and scans.group(2) == "scans"
+    french = client.get(f"/events/{event.slug}/", headers={"Accept-Language": "fr"})
+    html = french.get_data(as_text=True)
+    assert '<span data-counted="registrations"' in html
+    assert re.search(r'data-counted="registrations" data-forms=\'[^\']*\'>inscrit</span>', html)
+    assert re.search(r'data-counted="scans" data-forms=\'[^\']*\'>scan</span>', html)  # 0 scan
+

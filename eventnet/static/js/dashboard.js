@@ -10,6 +10,7 @@
   var interval = Number(root.dataset.interval) || 5000;
   var statusEl = root.querySelector("[data-status]");
   var lang = document.documentElement.lang || undefined;
+  var pluralRules = new Intl.PluralRules(lang);
   var chart = null;
   var timer = null;
   var failures = 0;
@@ -68,6 +69,12 @@
     root.querySelectorAll("[data-stat]").forEach(function (el) {
       var value = lookup(d, el.dataset.stat);
       if (value != null) el.textContent = value;
+    });
+    // Captions follow their number: [one, other], chosen by the page's language.
+    root.querySelectorAll("[data-counted]").forEach(function (el) {
+      var value = lookup(d, el.dataset.counted);
+      var forms = JSON.parse(el.dataset.forms);
+      if (value != null) el.textContent = forms[pluralRules.select(Number(value)) === "one" ? 0 : 1];
     });
     renderList(root.querySelector("[data-list=top_interests]"), d.top_interests);
     var empty = { timeline: d.timeline.length, top_interests: d.top_interests.length,
