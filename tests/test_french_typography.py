@@ -66,4 +66,6 @@ def test_no_name_follows_a_word_that_would_elide_before_it() -> None:
             names = set(ELIDABLE_BEFORE_TEXT.findall(s)) - NOT_A_NAME
             if names:
                 bad.append((message.id, s))
-    assert bad == []
+    assert bad == [], ("a name follows a word that elides before a vowel ('que Eve', 'de "
+                       "Ocean'): write the French so that none does, e.g. 'Eve vous écrit :' "
+                       "rather than 'Message de Eve :', or 'sous le nom Eve'")
