@@ -54,6 +54,9 @@ BATCH = 100
 #: why an attendee gets no follow-up, in the order they are checked
 NO_ONE_MET = "no_one_met"
 SKIP_REASONS = (ERASED, NO_EMAIL, UNSUBSCRIBED, NO_CONSENT, NO_ONE_MET)
+#: an attendee whose follow-up could not be rendered or stored (text stored before such text
+#: was refused at the edges): skipped and reported, the others go out
+UNRENDERABLE = "unrenderable"
 #: reasons shown as "how you can help" / "how they can help" rather than in the list
 HELP_CODES = ("you_can_help", "they_can_help")
 
@@ -219,6 +222,16 @@ def render_followup(event: Event, me: Any, followup: FollowUp, rows: dict[int, A
     return rendered, list_headers(me, language, preview=preview)
 
 
+def _render_storable(event: Event, row: Any, followup: FollowUp,
+                     rows: dict[int, Any]) -> tuple[Rendered, dict[str, str]]:
+    """``render_followup``, and check that what it wrote can be stored and sent: raises
+    UnicodeEncodeError for text that is not valid Unicode (a lone surrogate)."""
+    mail, headers = render_followup(event, row, followup, rows)
+    for text in (row.email, mail.subject, mail.text, mail.html, *headers.values()):
+        text.encode("utf-8")
+    return mail, headers
+
+
 _INSERT_MESSAGE = insert(OutboundEmail.__table__)
 _INSERT_BODY = insert(OutboundEmailBody.__table__)
 
@@ -241,6 +254,8 @@ class QueueResult:
     already_queued: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     message_ids: list[int] = field(default_factory=list)
+    #: ids of the attendees skipped as ``UNRENDERABLE``
+    unrenderable: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -316,13 +331,22 @@ def _queue_batch(event: Event, batch: list[int], rows: dict[int, Any],
     event_id = event.id
     # Render outside the write transaction: SQLite has one writer, and the delivery of
     # earlier batches must not wait for this batch's templates.
-    rendered = {a: render_followup(event, rows[a], followups[a], rows) for a in batch}
+    rendered: dict[int, tuple[Rendered, dict[str, str]]] = {}
+    for attendee_id in batch:
+        try:
+            rendered[attendee_id] = _render_storable(event, rows[attendee_id],
+                                                     followups[attendee_id], rows)
+        except Exception:  # one attendee's data must not stop the event's follow-ups
+            log.exception("the follow-up of attendee %s (event %s) could not be rendered; "
+                          "skipped", attendee_id, event_id)
+            result.skipped[UNRENDERABLE] += 1
+            result.unrenderable.append(attendee_id)
     with write_transaction() as session:
         _lock_event(event_id)
         taken = queued_attendees(event_id, batch)
         messages, bodies, intros = [], [], []
         now = utcnow()
-        for attendee_id in batch:
+        for attendee_id in rendered:
             if attendee_id in taken:
                 result.already_queued += 1
                 continue
