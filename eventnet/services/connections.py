@@ -74,6 +74,24 @@ def connections_for(attendee: Attendee) -> list[dict[str, Any]]:
     return result
 
 
+def my_side_with(attendee_id: int, other_id: int) -> dict[str, Any] | None:
+    """My side of the connection with ``other_id`` once I scanned them (id, note, tags), else None.
+
+    A connection made only by the other's scans is not mine to annotate yet.
+    """
+    low, high = sorted((attendee_id, other_id))
+    conn = db.session.scalar(select(Connection).where(Connection.a_id == low,
+                                                      Connection.b_id == high))
+    if conn is None:
+        return None
+    mine_a = conn.a_id == attendee_id
+    if (conn.a_scan_count if mine_a else conn.b_scan_count) == 0:
+        return None
+    return {"id": conn.id, "note": conn.a_note if mine_a else conn.b_note,
+            "tags": list(conn.a_tags if mine_a else conn.b_tags),
+            "last_met_at": conn.last_met_at}
+
+
 def _my_connection(session: Any, attendee_id: int, connection_id: int) -> tuple[Connection, str]:
     """The connection (row-locked on PostgreSQL) and my side of it; NotFound if not mine."""
     query = select(Connection).where(Connection.id == connection_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,12 +21,28 @@ class _TagsField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ScanForm(FlaskForm):
-    """"We met — save": an optional note and quick tags."""
+class NoteForm(FlaskForm):
+    """My note and quick tags about someone I met: "Edit" after saving."""
 
     note = TextAreaField(_l("What did you talk about? (optional)"),
                          validators=[Optional(), Length(max=MAX_NOTE_LENGTH)])
     tags = _TagsField(_l("Tags"), choices=[], validate_choice=True)
+
+    @classmethod
+    def for_connection(cls, event: Event, saved: dict[str, Any]) -> NoteForm:
+        """The form with the event's tags, filled with what was saved unless submitted."""
+        form = cls()
+        # A tag the organizer removed since stays choosable on the connection it is on.
+        form.tags.choices = [(t, t) for t in dict.fromkeys([*event.scan_tags, *saved["tags"]])]
+        if not form.is_submitted():
+            form.note.data = saved["note"]
+            form.tags.data = list(saved["tags"])
+        return form
+
+
+class ScanForm(NoteForm):
+    """"We met — save": an optional note and quick tags."""
+
     #: set when the page is rendered, so a double tap or a resubmission is recorded once
     client_id = HiddenField(validators=[DataRequired(), Length(max=MAX_CLIENT_ID_LENGTH)])
 

@@ -33,7 +33,7 @@ from eventnet.web import limits
 from eventnet.web.auth import current_attendee
 from eventnet.web.scan import bp
 from eventnet.web.scan.forms import IdentifyForm, ScanForm
-from eventnet.web.scan.routes import load_badge, render_badge
+from eventnet.web.scan.routes import load_badge, render_badge, saved_by
 
 #: client ids of the pending scans this browser asked for (it said so with a POST)
 _ASKED = "pending_scans"
@@ -143,7 +143,8 @@ def pending(token: str, pending: str) -> Any:
         return render_badge(found, person, event, viewer, None, status=410)
     client_id = payload["c"]
     if _is_recorded(viewer, client_id):
-        return render_badge(found, person, event, viewer, ScanForm.for_event(event), saved=True)
+        return render_badge(found, person, event, viewer, None, saved=True,
+                            mine=saved_by(viewer, person))
     if client_id in session.get(_ASKED, []):
         session[_ASKED] = [c for c in session.get(_ASKED, []) if c != client_id]
         try:
@@ -151,7 +152,8 @@ def pending(token: str, pending: str) -> Any:
         except EventnetError as exc:
             flash(exc.message, "error")
         else:
-            return render_badge(found, person, event, viewer, ScanForm.for_event(event), saved=True)
+            return render_badge(found, person, event, viewer, None, saved=True,
+                                mine=saved_by(viewer, person))
     form = ScanForm.for_event(event)
     form.note.data = payload.get("n") or ""
     form.tags.data = [t for t in payload.get("t") or [] if t in event.scan_tags]

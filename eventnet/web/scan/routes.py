@@ -27,13 +27,17 @@ from eventnet.services import attendees as attendee_service
 from eventnet.services import badges as badge_service
 from eventnet.services import scans as scan_service
 from eventnet.services.attendees import badge_url, get_by_badge
-from eventnet.services.connections import shares_contact_with
+from eventnet.services.connections import (
+    my_side_with,
+    shares_contact_with,
+    update_my_connection,
+)
 from eventnet.services.errors import EventnetError
 from eventnet.services.events import get_event
 from eventnet.web import error_response, limits
 from eventnet.web.auth import current_attendee
 from eventnet.web.scan import bp
-from eventnet.web.scan.forms import IdentifyForm, ScanForm
+from eventnet.web.scan.forms import IdentifyForm, NoteForm, ScanForm
 
 
 def load_badge(token: str) -> tuple[Any, Attendee, Event]:
@@ -53,15 +57,29 @@ def _other_event_names(event: Event) -> list[str]:
 
 def render_badge(found: Any, person: Attendee, event: Event, viewer: Attendee | None,
             form: ScanForm | None, status: int = 200, saved: bool = False,
-            action: str | None = None) -> Any:
-    """The badge page; ``action`` is where the save form posts (a pending scan's own URL)."""
+            action: str | None = None, mine: dict[str, Any] | None = None,
+            note_form: NoteForm | None = None) -> Any:
+    """The badge page; ``action`` is where the save form posts (a pending scan's own URL).
+
+    With ``mine`` (the viewer already saved this person) it shows what was saved, with
+    "Edit", instead of a save form that would invite a second scan.
+    """
     show_contact = shares_contact_with(viewer, person)
+    if mine is not None and note_form is None:
+        note_form = NoteForm.for_connection(event, mine)
     return render_template(
         "scan/badge.html", badge=found, person=person, event=event, viewer=viewer, form=form,
         is_self=bool(viewer and viewer.id == person.id), show_contact=show_contact,
-        saved=saved, action=action,
+        saved=saved, action=action, mine=mine, note_form=note_form,
         other_events=_other_event_names(event) if viewer is None else [],
     ), status
+
+
+def saved_by(viewer: Attendee | None, person: Attendee) -> dict[str, Any] | None:
+    """What ``viewer`` saved about ``person`` (note, tags), if they scanned them."""
+    if viewer is None or viewer.id == person.id:
+        return None
+    return my_side_with(viewer.id, person.id)
 
 
 @bp.get("/b/<token>")
@@ -77,6 +95,9 @@ def badge(token: str) -> Any:
         return render_badge(found, person, event, None, IdentifyForm.for_event(event))
     if viewer.id == person.id:
         return render_badge(found, person, event, viewer, None)
+    mine = saved_by(viewer, person)
+    if mine is not None:
+        return render_badge(found, person, event, viewer, None, mine=mine)
     return render_badge(found, person, event, viewer, ScanForm.for_event(event))
 
 
@@ -100,6 +121,30 @@ def save(token: str) -> Any:
         return render_badge(found, person, event, viewer, form, status=exc.status)
     flash(_("Saved: %(name)s is in your connections.", name=person.name), "success")
     return redirect(url_for("scan.badge", token=token))
+
+
+@bp.post("/b/<token>/edit")
+@limiter.limit(limits.SCANS_PER_ATTENDEE, key_func=limits.attendee_key)
+def edit(token: str) -> Any:
+    """"Edit" after saving: replace my note and tags on the connection (no second scan)."""
+    found, person, event = load_badge(token)
+    viewer = current_attendee(event.id)
+    mine = None if found.is_revoked else saved_by(viewer, person)
+    if viewer is None or mine is None:
+        return redirect(url_for("scan.badge", token=token))
+    form = NoteForm.for_connection(event, mine)
+    if form.validate_on_submit():
+        try:
+            update_my_connection(viewer.id, mine["id"], note=form.note.data or "",
+                                 tags=list(form.tags.data or []))
+        except EventnetError as exc:
+            form.form_errors.append(exc.message)
+            return render_badge(found, person, event, viewer, None, status=exc.status,
+                                mine=mine, note_form=form)
+        flash(_("Your note about %(name)s was saved.", name=person.name), "success")
+        return redirect(url_for("scan.badge", token=token))
+    return render_badge(found, person, event, viewer, None, status=422, mine=mine,
+                        note_form=form)
 
 
 @bp.get("/e/<slug>/scan")
