@@ -114,3 +114,17 @@ def test_a_note_about_someone_who_scanned_me_is_in_my_followup(
     assert "Send Dee the slides" in mail.get_body(("plain",)).get_content()
     [dees] = smtp.to("dee@example.org")
     assert "Send Dee the slides" not in dees.get_body(("plain",)).get_content()
+
+
+def test_a_note_of_several_lines_stays_under_its_person_in_the_text_email(
+        client: Any, make_event: Any, make_attendee: Any) -> None:
+    event = make_event(name="Rust Meetup")
+    ann = make_attendee(event, "Ann Archer", "ann@example.org")
+    bob = make_attendee(event, "Bob Baker", "bob@example.org")
+    scanned = client.post("/api/v1/scans", headers=_bearer(ann), json={
+        "badge": bob.badge.token, "note": "Talked about the round\nWants a demo next week",
+        "client_id": "ann-bob-1"})
+    assert scanned.status_code == 201
+    text = followup_mail.preview_email(event, ann.id)["text"]
+    # The second line is indented like the first, not flush with the next person's "* ".
+    assert "  Your note: Talked about the round\n    Wants a demo next week\n" in text
