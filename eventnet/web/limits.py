@@ -11,11 +11,13 @@ app server when ``EVENTNET_RATELIMIT_STORAGE_URL`` points at Redis.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from functools import cache
 
-from flask import Response, request, session
+from flask import Response, current_app, request, session
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
@@ -73,9 +75,20 @@ def organizer_key() -> str:
 
 
 def email_key() -> str:
-    """The email address a form asks about (lower-cased), for per-account limits."""
+    """The email address a form asks about, for per-account limits, as a keyed hash.
+
+    The limiter's storage (Redis, shared by every app server) must hold no addresses: the
+    key is an HMAC of the lower-cased address under the secret key, the same on every
+    server and meaningless to anyone reading Redis without the key.
+    """
     email = (request.form.get("email") or "").strip().lower()[:254]
-    return f"email:{email}" if email else ip_key()
+    if not email:
+        return ip_key()
+    secret = current_app.secret_key or ""
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    # surrogatepass: a lone surrogate in a form must still make a key, not a 500
+    digest = hmac.new(key, email.encode(errors="surrogatepass"), hashlib.sha256)
+    return "email:" + digest.hexdigest()[:32]
 
 
 def has_valid_token() -> bool:
