@@ -79,8 +79,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from eventnet.mail import worker
     from eventnet.services.consent import cancel_withheld
+    from eventnet.services.mail_files import attachments_for
 
-    worker.init_app(app, cancel_withheld=cancel_withheld)
+    worker.init_app(app, cancel_withheld=cancel_withheld, attachments=attachments_for)
 
     from eventnet.cli import register_commands
 

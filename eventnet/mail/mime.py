@@ -1,6 +1,7 @@
 """The wire format of outgoing mail, written directly rather than with ``email.message``.
 
-No I/O here. The content (text with an optional HTML alternative) is one MIME entity
+No I/O here. The content (text with an optional HTML alternative, and files: inline ones
+in a ``multipart/related``, the others in a ``multipart/mixed``, base64) is one MIME entity
 (:func:`encode_content`), the envelope headers go in front of it (:func:`message_bytes`).
 Parts are UTF-8, sent as they are when they are ASCII with lines SMTP accepts (7bit) and
 in quoted-printable otherwise: 7-bit clean whatever the servers on the way support,
@@ -15,7 +16,8 @@ from __future__ import annotations
 import binascii
 import secrets
 from base64 import b64encode
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
 
@@ -40,24 +42,66 @@ def _part(subtype: str, text: str) -> bytes:
     return headers + body
 
 
-def encode_content(text: str, html: str = "") -> bytes:
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message; with ``content_id`` it is shown inline by the HTML
+    (``<img src="cid:...">``) instead of listed as an attachment."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str = ""
+
+
+def encode_content(text: str, html: str = "",
+                   attachments: Sequence[Attachment] = ()) -> bytes:
     """The MIME entity of a message's content: its headers, a blank line, the body.
 
     ``multipart/alternative`` (text, then HTML) when there is HTML, else ``text/plain``.
+    Inline attachments join the alternative in a ``multipart/related``, the others follow
+    in a ``multipart/mixed``: the structure mail programs show as one message with files.
     """
     plain = _part("plain", text)
     if not html:
-        return plain if plain.endswith(CRLF) else plain + CRLF
-    rich = _part("html", html)
+        body = plain if plain.endswith(CRLF) else plain + CRLF
+    else:
+        body = _multipart("alternative", [plain, _part("html", html)])
+    inline = [_file_part(a) for a in attachments if a.content_id and html]
+    if inline:
+        body = _multipart("related", [body, *inline], 'type="multipart/alternative"')
+    files = [_file_part(a) for a in attachments if not (a.content_id and html)]
+    if files:
+        body = _multipart("mixed", [body, *files])
+    return body
+
+
+def _multipart(subtype: str, parts: list[bytes], parameters: str = "") -> bytes:
     boundary = _boundary()
-    while boundary in plain or boundary in rich:  # 96 random bits: only in theory
+    while any(boundary in part for part in parts):  # 96 random bits: only in theory
         boundary = _boundary()
-    # The line break before a delimiter belongs to the delimiter, not to the part.
-    return b"".join((
-        b'Content-Type: multipart/alternative; boundary="', boundary, b'"\r\n\r\n',
-        b"--", boundary, CRLF, plain, CRLF, b"--", boundary, CRLF, rich,
-        CRLF, b"--", boundary, b"--", CRLF,
-    ))
+    extra = f"; {parameters}".encode() if parameters else b""
+    chunks = [b"Content-Type: multipart/", subtype.encode(), b'; boundary="', boundary, b'"',
+              extra, b"\r\n\r\n"]
+    for part in parts:
+        # The line break before a delimiter belongs to the delimiter, not to the part.
+        chunks += [b"--", boundary, CRLF, part, CRLF]
+    chunks += [b"--", boundary, b"--", CRLF]
+    return b"".join(chunks)
+
+
+def _file_part(attachment: Attachment) -> bytes:
+    """A base64 part (76-character lines) with its disposition and file name."""
+    name = _clean(attachment.filename).replace('"', "")
+    data = b64encode(attachment.data)
+    lines = CRLF.join(data[i:i + 76] for i in range(0, len(data), 76))
+    headers = [f"Content-Type: {attachment.content_type}; name=\"{name}\"",
+               "Content-Transfer-Encoding: base64"]
+    if attachment.content_id:
+        headers += [f"Content-ID: <{_clean(attachment.content_id)}>",
+                    f'Content-Disposition: inline; filename="{name}"']
+    else:
+        headers.append(f'Content-Disposition: attachment; filename="{name}"')
+    return "\r\n".join(headers).encode() + CRLF + CRLF + lines + CRLF
 
 
 def _boundary() -> bytes:

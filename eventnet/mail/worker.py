@@ -12,7 +12,11 @@ server's answer:
   the batch is committed as ``sending``, in one commit; its outcomes (``sent``, to retry,
   ``failed``) are committed with the next batch's. A killed worker leaves at most one
   batch ``sending``; when its claim lapses those messages become ``unconfirmed`` (handed
-  over and probably delivered) and are never sent again automatically.
+  over, maybe delivered), as do messages whose server never answered after the final dot.
+- An unconfirmed message is sent again ``OUTBOX_RESEND_UNCONFIRMED_SECONDS`` later (5
+  minutes by default), with the same Message-ID, until ``MAX_ATTEMPTS`` attempts: for
+  those few messages delivery is at-least-once (a mail client shows a duplicate with the
+  same Message-ID once), never silently lost.
 
 Errors the transport reports are known and safe: transient ones are retried with
 exponential backoff, permanent ones recorded. Messages the recipient may no longer receive
@@ -36,12 +40,12 @@ from email.utils import make_msgid, parseaddr
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import bindparam, or_, select, update
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.mail.mime import encode_content, is_bare_address, message_bytes
+from eventnet.mail.mime import Attachment, encode_content, is_bare_address, message_bytes
 from eventnet.mail.transports import (
     Outcome,
     Outgoing,
@@ -58,19 +62,31 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 #: default claim; each message sent extends the claim of the rest of the batch
 CLAIM_SECONDS = 120
+#: default wait before an unconfirmed message is sent again (same Message-ID)
+RESEND_UNCONFIRMED_SECONDS = 300
 UNKNOWN_STATE = ("delivery not confirmed: the worker stopped after handing the message "
-                 "to the server; it was probably delivered and is not sent again")
+                 "to the server; it is sent again with the same Message-ID")
 #: where the app keeps the rule that cancels mail its recipient may no longer receive
 CANCEL_WITHHELD = "eventnet.mail.cancel_withheld"
 
 
-def init_app(app: Flask, *, cancel_withheld: Callable[..., int]) -> None:
+#: where the app keeps the function that gives a message its files (badge QR code, .ics)
+ATTACHMENTS = "eventnet.mail.attachments"
+
+
+def init_app(app: Flask, *, cancel_withheld: Callable[..., int],
+             attachments: Callable[[str, int | None, int | None], list[Attachment]] | None
+             = None) -> None:
     """Give the worker the services' consent rule, asked again right before sending.
 
     ``cancel_withheld(session, message_ids=ids)`` cancels, in the worker's transaction, the
     claimed messages that must not go out any more and returns how many.
+    ``attachments(kind, event_id, attendee_id)`` gives the files a message carries, made
+    when it is encoded (so from the badge and event as they are when it goes out).
     """
     app.extensions[CANCEL_WITHHELD] = cancel_withheld
+    if attachments is not None:
+        app.extensions[ATTACHMENTS] = attachments
 
 
 def _cancel_withheld() -> Callable[..., int]:
@@ -105,7 +121,7 @@ def outgoing(row: Any) -> Outgoing:
     writes, and the process that renders the mail is the busier one. A retry keeps the
     Message-ID of the first attempt.
     """
-    content = encode_content(row.text or "", row.html or "")
+    content = encode_content(row.text or "", row.html or "", _attachments(row))
     message_id = row.message_id or make_msgid(domain="eventnet")
     data = message_bytes(
         subject=row.subject, from_address=row.from_address, to_address=row.to_address,
@@ -114,6 +130,15 @@ def outgoing(row: Any) -> Outgoing:
     return Outgoing(sender=_envelope_address(row.from_address),
                     recipients=(_envelope_address(row.to_address),), data=data,
                     message_id=message_id)
+
+
+def _attachments(row: Any) -> list[Attachment]:
+    kind = getattr(row, "kind", "")
+    # Without an app (encoding a row by hand) there are no services to ask.
+    make = current_app.extensions.get(ATTACHMENTS) if kind and has_app_context() else None
+    if make is None:
+        return []
+    return list(make(kind, getattr(row, "event_id", None), getattr(row, "attendee_id", None)))
 
 
 def _envelope_address(value: str) -> str:
@@ -140,15 +165,32 @@ def _claim_seconds() -> int:
     return int(current_app.config.get("OUTBOX_CLAIM_SECONDS") or CLAIM_SECONDS)
 
 
+def _resend_after() -> timedelta:
+    seconds = current_app.config.get("OUTBOX_RESEND_UNCONFIRMED_SECONDS")
+    return timedelta(seconds=RESEND_UNCONFIRMED_SECONDS if seconds is None else int(seconds))
+
+
 def _claim(limit: int, ids: list[int] | None, stats: DeliveryStats) -> list[int]:
     now = utcnow()
     until = now + timedelta(seconds=_claim_seconds())
     with write_transaction() as session:
-        # A killed worker's message in flight may have gone out: never send it twice.
+        # A killed worker's message in flight may have gone out: it waits before going again.
         session.execute(
             update(OutboundEmail)
             .where(OutboundEmail.status == SENDING, OutboundEmail.claimed_until < now)
-            .values(status=UNCONFIRMED, last_error=UNKNOWN_STATE, claimed_until=None)
+            .values(status=UNCONFIRMED, last_error=UNKNOWN_STATE, claimed_until=None,
+                    attempts=OutboundEmail.attempts + 1,
+                    next_attempt_at=now + _resend_after())
+        )
+        # Unconfirmed long enough: queued again, keeping its Message-ID (at-least-once).
+        # A message whose body is gone (erased, past retention) can never go again.
+        session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.status == UNCONFIRMED, OutboundEmail.next_attempt_at <= now,
+                   OutboundEmail.attempts < MAX_ATTEMPTS,
+                   OutboundEmail.id.in_(select(OutboundEmailBody.email_id)))
+            .values(status=QUEUED)
+            .execution_options(**_NO_SYNC)
         )
         query = (
             select(OutboundEmail.id)
@@ -179,7 +221,8 @@ def _claim(limit: int, ids: list[int] | None, stats: DeliveryStats) -> list[int]
 
 _MESSAGE_COLUMNS = (OutboundEmail.id, OutboundEmail.subject, OutboundEmail.from_address,
                     OutboundEmail.to_address, OutboundEmail.reply_to,
-                    OutboundEmail.message_id, OutboundEmail.headers, OutboundEmail.attempts)
+                    OutboundEmail.message_id, OutboundEmail.headers, OutboundEmail.attempts,
+                    OutboundEmail.kind, OutboundEmail.event_id, OutboundEmail.attendee_id)
 #: how often (in messages) a worker extends its claim on the rest of its batch
 EXTEND_EVERY = 25
 _NO_SYNC = {"synchronize_session": False}
@@ -210,6 +253,7 @@ def _write_outcomes(session: Any, done: list[tuple[Any, Outgoing, Outcome]],
             stats.sent += 1
         elif isinstance(outcome, UnconfirmedError):
             status, error, sent_at = UNCONFIRMED, str(outcome), None
+            next_at = now + _resend_after()
             stats.unconfirmed += 1
         elif isinstance(outcome, TransientError) and attempts < MAX_ATTEMPTS:
             status, error, sent_at = QUEUED, str(outcome), None

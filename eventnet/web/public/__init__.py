@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from eventnet.web.public import claim, routes  # noqa: E402,F401
+from eventnet.web.public import calendar, claim, routes  # noqa: E402,F401
