@@ -12,11 +12,7 @@ server's answer:
   the batch is committed as ``sending``, in one commit; its outcomes (``sent``, to retry,
   ``failed``) are committed with the next batch's. A killed worker leaves at most one
   batch ``sending``; when its claim lapses those messages become ``unconfirmed`` (handed
-  over, maybe delivered), as do messages whose server never answered after the final dot.
-- An unconfirmed message is sent again ``OUTBOX_RESEND_UNCONFIRMED_SECONDS`` later (5
-  minutes by default), with the same Message-ID, until ``MAX_ATTEMPTS`` attempts: for
-  those few messages delivery is at-least-once (a mail client shows a duplicate with the
-  same Message-ID once), never silently lost.
+  over and probably delivered) and are never sent again automatically.
 
 Errors the transport reports are known and safe: transient ones are retried with
 exponential backoff, permanent ones recorded. Messages the recipient may no longer receive
@@ -62,10 +58,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 #: default claim; each message sent extends the claim of the rest of the batch
 CLAIM_SECONDS = 120
-#: default wait before an unconfirmed message is sent again (same Message-ID)
-RESEND_UNCONFIRMED_SECONDS = 300
 UNKNOWN_STATE = ("delivery not confirmed: the worker stopped after handing the message "
-                 "to the server; it is sent again with the same Message-ID")
+                 "to the server; it was probably delivered and is not sent again")
 #: where the app keeps the rule that cancels mail its recipient may no longer receive
 CANCEL_WITHHELD = "eventnet.mail.cancel_withheld"
 
@@ -165,32 +159,15 @@ def _claim_seconds() -> int:
     return int(current_app.config.get("OUTBOX_CLAIM_SECONDS") or CLAIM_SECONDS)
 
 
-def _resend_after() -> timedelta:
-    seconds = current_app.config.get("OUTBOX_RESEND_UNCONFIRMED_SECONDS")
-    return timedelta(seconds=RESEND_UNCONFIRMED_SECONDS if seconds is None else int(seconds))
-
-
 def _claim(limit: int, ids: list[int] | None, stats: DeliveryStats) -> list[int]:
     now = utcnow()
     until = now + timedelta(seconds=_claim_seconds())
     with write_transaction() as session:
-        # A killed worker's message in flight may have gone out: it waits before going again.
+        # A killed worker's message in flight may have gone out: never send it twice.
         session.execute(
             update(OutboundEmail)
             .where(OutboundEmail.status == SENDING, OutboundEmail.claimed_until < now)
-            .values(status=UNCONFIRMED, last_error=UNKNOWN_STATE, claimed_until=None,
-                    attempts=OutboundEmail.attempts + 1,
-                    next_attempt_at=now + _resend_after())
-        )
-        # Unconfirmed long enough: queued again, keeping its Message-ID (at-least-once).
-        # A message whose body is gone (erased, past retention) can never go again.
-        session.execute(
-            update(OutboundEmail)
-            .where(OutboundEmail.status == UNCONFIRMED, OutboundEmail.next_attempt_at <= now,
-                   OutboundEmail.attempts < MAX_ATTEMPTS,
-                   OutboundEmail.id.in_(select(OutboundEmailBody.email_id)))
-            .values(status=QUEUED)
-            .execution_options(**_NO_SYNC)
+            .values(status=UNCONFIRMED, last_error=UNKNOWN_STATE, claimed_until=None)
         )
         query = (
             select(OutboundEmail.id)
@@ -253,7 +230,6 @@ def _write_outcomes(session: Any, done: list[tuple[Any, Outgoing, Outcome]],
             stats.sent += 1
         elif isinstance(outcome, UnconfirmedError):
             status, error, sent_at = UNCONFIRMED, str(outcome), None
-            next_at = now + _resend_after()
             stats.unconfirmed += 1
         elif isinstance(outcome, TransientError) and attempts < MAX_ATTEMPTS:
             status, error, sent_at = QUEUED, str(outcome), None
