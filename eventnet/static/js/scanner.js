@@ -105,6 +105,12 @@
     el.hidden = items.length === 0;
     el.textContent = items.length ? counted(T.waiting, items.length) : "";
     root.dataset.queued = String(items.length);
+    // The card said "kept on this phone": once nothing is kept any more, it is no longer true.
+    if (items.length === 0 && cardIsQueued) {
+      $("scan-result").hidden = true;
+      cardIsQueued = false;
+      root.dataset.lastResult = "synced";
+    }
   }
 
   function logLine(text, cls) {
@@ -115,7 +121,9 @@
     while ($("scan-log").children.length > 20) $("scan-log").lastChild.remove();
   }
 
-  function showCard(cls, title, detail) {
+  let cardIsQueued = false; // the card shows a scan kept on the phone (offline, server busy)
+  function showCard(cls, title, detail, queued) {
+    cardIsQueued = Boolean(queued);
     const card = $("scan-result");
     card.hidden = false;
     card.className = "result " + cls;
@@ -174,14 +182,14 @@
       response = await api("POST", cfg.api, item);
     } catch (_) {
       if (shown) {
-        showCard("amber", T.offline, "");
+        showCard("amber", T.offline, "", true);
         $("note-form").hidden = true;
         root.dataset.lastResult = "queued";
       }
       return "later";
     }
     if (response.status === 429 || response.status >= 500) {
-      if (shown) showCard("amber", T.later, "");
+      if (shown) showCard("amber", T.later, "", true);
       return "later";
     }
     let body = null;
