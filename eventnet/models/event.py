@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from eventnet.models.organizer import Community
 
 DEFAULT_SCAN_TAGS = ["follow-up", "potential-client", "hiring", "investor", "mentor"]
+#: the languages an event's own texts can be written in (those of the interface)
+LANGUAGES = ("en", "fr")
+#: the organizer's texts that may be given a second time, in the other language
+TRANSLATABLE_TEXTS = ("description", "followup_intro")
 
 
 class Event(db.Model):  # type: ignore[name-defined,misc]
@@ -47,6 +51,11 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     followup_sender_name: Mapped[str] = mapped_column(String(200), default="")
     followup_reply_to: Mapped[str] = mapped_column(String(254), default="")
     followup_intro: Mapped[str] = mapped_column(Text, default="")
+    #: the language the organizer wrote the texts above in (description, intro, questions)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    #: the same texts in the other language, all optional: {"description": ..., "followup_intro":
+    #: ..., "questions": {key: {"label": ..., "choices": [...]}}}
+    second_texts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     #: while the follow-ups are being prepared (a lease: a crashed run lapses at this time)
     followups_preparing_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: scans of attendees who were erased (right to erasure): anonymous counts stay
@@ -57,6 +66,31 @@ class Event(db.Model):  # type: ignore[name-defined,misc]
     attendees: Mapped[list[Attendee]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    def text(self, name: str, language: str | None) -> str:
+        """One of the organizer's texts (TRANSLATABLE_TEXTS) as a reader of ``language`` sees
+        it: the second-language version when it is the reader's and was given, else the
+        original."""
+        original: str = getattr(self, name)
+        if language and language != self.language:
+            second = (self.second_texts or {}).get(name) or ""
+            if second.strip():
+                return str(second)
+        return original
+
+    def questions_in(self, language: str | None) -> list[dict[str, Any]]:
+        """The custom questions with their labels, and the labels of their choices
+        (``choice_labels``, beside the stored ``choices``), in ``language`` where given."""
+        translated = ((self.second_texts or {}).get("questions") or {}
+                      if language and language != self.language else {})
+        out = []
+        for q in self.questions:
+            other = translated.get(q["key"]) or {}
+            choices = list(q.get("choices") or [])
+            labels = other.get("choices") or []
+            out.append({**q, "label": other.get("label") or q["label"],
+                        "choice_labels": labels if len(labels) == len(choices) else choices})
+        return out
 
 
 class Person(db.Model):  # type: ignore[name-defined,misc]

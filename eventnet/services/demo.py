@@ -116,8 +116,7 @@ def create_demo(attendee_count: int = 60, seed: int = 2026) -> DemoInfo:
         now = utcnow()
         event = event_service.create_event(organizer, DEMO_SLUG, event_service.EventData(
             name="Paris Tech Meetup — Novembre", venue="Station F, Paris",
-            description="Monthly meetup of builders, investors and researchers. "
-                        "Rencontre mensuelle des acteurs de la tech parisienne.",
+            description="Monthly meetup of builders, investors and researchers.",
             starts_at=now - timedelta(hours=2), ends_at=now + timedelta(hours=2),
             timezone="Europe/Paris",
             interest_tags=["machine learning", "fintech", "santé numérique", "climate tech",
@@ -126,6 +125,13 @@ def create_demo(attendee_count: int = 60, seed: int = 2026) -> DemoInfo:
                         "required": False, "choices": []}],
             followup_sender_name="Paris Tech Meetup",
             followup_intro="Thank you for coming! Here are the people worth a follow-up.",
+            language="en",
+            second_texts={
+                "description": "Rencontre mensuelle des acteurs de la tech parisienne : "
+                               "fondateurs, investisseurs et chercheurs.",
+                "followup_intro": "Merci d’être venus ! Voici les personnes à recontacter.",
+                "questions": {"diet": {"label": "Régime alimentaire", "choices": []}},
+            },
         ))
         with write_transaction():
             attendees = []

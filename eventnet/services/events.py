@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Event, Membership, Organizer
+from eventnet.models.event import LANGUAGES, TRANSLATABLE_TEXTS
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services.errors import Conflict, Invalid, NotFound
 
@@ -40,6 +41,10 @@ class EventData:
     followup_sender_name: str = ""
     followup_reply_to: str = ""
     followup_intro: str = ""
+    #: the language the texts above are written in, and the same texts in the other language
+    #: (Event.second_texts; build it with second_texts_from)
+    language: str = "en"
+    second_texts: dict[str, Any] = field(default_factory=dict)
 
 
 def check_timezone(name: str) -> str:
@@ -110,6 +115,49 @@ def parse_questions(text: str) -> list[dict[str, Any]]:
     return questions
 
 
+def second_texts_from(questions: list[dict[str, Any]], description: str = "",
+                      followup_intro: str = "", questions_text: str = "") -> dict[str, Any]:
+    """The event's texts in its second language, from what the organizer typed.
+
+    ``questions_text`` gives the custom ``questions`` again, one per line in the same order and
+    the same shape (the same number of choices; required marks and checkboxes are taken
+    from the original). All optional; raises Invalid when the questions do not line up.
+    """
+    texts: dict[str, Any] = {}
+    if description.strip():
+        texts["description"] = description
+    if followup_intro.strip():
+        texts["followup_intro"] = followup_intro
+    if questions_text.strip():
+        try:
+            given = parse_questions(questions_text)
+        except Invalid as exc:
+            raise Invalid(exc.message, field="questions_2") from exc
+        if len(given) != len(questions):
+            raise Invalid(_("Give the questions in the second language one per line, in the "
+                            "same order as above: %(expected)d expected, %(given)d given.",
+                            expected=len(questions), given=len(given)), field="questions_2")
+        translated: dict[str, Any] = {}
+        for n, (original, other) in enumerate(zip(questions, given, strict=True), start=1):
+            choices = other["choices"] if original["kind"] == "choice" else []
+            if len(choices) != len(original.get("choices") or []):
+                raise Invalid(_("Question %(n)d in the second language needs the same "
+                                "choices as the original, in the same order.", n=n),
+                              field="questions_2")
+            translated[original["key"]] = {"label": other["label"], "choices": choices}
+        texts["questions"] = translated
+    return texts
+
+
+def format_second_questions(event: Event) -> str:
+    """The second-language questions as the edit form shows them."""
+    translated = (event.second_texts or {}).get("questions") or {}
+    if not translated:
+        return ""
+    return format_questions([{**q, **(translated.get(q["key"]) or {})}
+                             for q in event.questions])
+
+
 def format_questions(questions: list[dict[str, Any]]) -> str:
     """The inverse of parse_questions, for the edit form."""
     lines = []
@@ -142,6 +190,12 @@ def _validate(data: EventData) -> None:
     for q in data.questions:
         if q.get("kind") not in QUESTION_KINDS or not q.get("key") or not q.get("label"):
             raise Invalid(_("A custom question is malformed."), field="questions")
+    if data.language not in LANGUAGES:
+        raise Invalid(_("Unknown language: %(language)s", language=data.language),
+                      field="language")
+    unknown = set(data.second_texts) - {*TRANSLATABLE_TEXTS, "questions"}
+    if unknown:
+        raise Invalid(_("Unknown text: %(name)s", name=sorted(unknown)[0]), field="language")
 
 
 def _apply(event: Event, data: EventData) -> None:
@@ -161,6 +215,8 @@ def _apply(event: Event, data: EventData) -> None:
     event.followup_sender_name = data.followup_sender_name
     event.followup_reply_to = data.followup_reply_to
     event.followup_intro = data.followup_intro
+    event.language = data.language
+    event.second_texts = data.second_texts
 
 
 def create_event(organizer: Organizer, slug: str, data: EventData,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -67,9 +68,10 @@ class ProfileForm(FlaskForm):
 
 
 def with_questions(form_class: type[ProfileForm], event: Event) -> type[ProfileForm]:
-    """A subclass of ``form_class`` with one field per custom question of the event."""
+    """A subclass of ``form_class`` with one field per custom question of the event, labelled
+    in the request's language where the organizer gave the questions in it."""
     attrs: dict[str, Any] = {}
-    for q in event.questions:
+    for q in event.questions_in(str(get_locale() or "en")):
         validators = [DataRequired()] if q.get("required") else [Optional()]
         if q["kind"] == "checkbox":
             attrs[f"q_{q['key']}"] = BooleanField(q["label"],
@@ -77,7 +79,8 @@ def with_questions(form_class: type[ProfileForm], event: Event) -> type[ProfileF
                                                   else [])
         elif q["kind"] == "choice":
             attrs[f"q_{q['key']}"] = SelectField(
-                q["label"], choices=choices([("", "—")] + [(c, c) for c in q["choices"]]),
+                q["label"], choices=choices([("", "—"), *zip(q["choices"], q["choice_labels"],
+                                                           strict=True)]),
                 validators=validators)
         else:
             attrs[f"q_{q['key']}"] = StringField(q["label"],

@@ -60,6 +60,15 @@ class EventForm(FlaskForm):
                                     validators=[Optional(), Email(), Length(max=254)])
     followup_intro = TextAreaField(_l("Follow-up introduction paragraph"),
                                    validators=[Optional(), Length(max=5000)])
+    language = SelectField(_l("Language of these texts"), default="en", choices=choices([
+        ("en", "English"), ("fr", "Français")]), validators=[DataRequired()])
+    # The same texts in the other language, all optional: readers of that language get them,
+    # the others (and everyone, where one is left empty) get the texts above.
+    description_2 = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    questions_2 = TextAreaField(_l("Custom questions, one per line, in the same order"),
+                                validators=[Optional(), Length(max=5000)])
+    followup_intro_2 = TextAreaField(_l("Follow-up introduction paragraph"),
+                                     validators=[Optional(), Length(max=5000)])
 
 
 class NewEventForm(EventForm):

@@ -67,6 +67,7 @@ def events() -> Any:
 def _data_from(form: EventForm) -> event_service.EventData:
     tz = form.timezone.data or "UTC"
     zone = ZoneInfo(event_service.check_timezone(tz))
+    questions = event_service.parse_questions(form.questions.data or "")
     return event_service.EventData(
         name=form.name.data or "", description=form.description.data or "",
         venue=form.venue.data or "",
@@ -74,13 +75,18 @@ def _data_from(form: EventForm) -> event_service.EventData:
         ends_at=form.ends_at.data.replace(tzinfo=zone) if form.ends_at.data else None,
         timezone=tz, is_registration_open=bool(form.is_registration_open.data),
         capacity=form.capacity.data,
-        questions=event_service.parse_questions(form.questions.data or ""),
+        questions=questions,
         interest_tags=split_list(form.interest_tags.data),
         scan_tags=split_list(form.scan_tags.data),
         followup_list_size=form.followup_list_size.data or 10,
         followup_sender_name=form.followup_sender_name.data or "",
         followup_reply_to=form.followup_reply_to.data or "",
         followup_intro=form.followup_intro.data or "",
+        language=form.language.data or "en",
+        second_texts=event_service.second_texts_from(
+            questions, description=form.description_2.data or "",
+            followup_intro=form.followup_intro_2.data or "",
+            questions_text=form.questions_2.data or ""),
     )
 
 
@@ -112,6 +118,11 @@ def _event_form(event: Event | None = None,
             form.followup_sender_name.data = event.followup_sender_name
             form.followup_reply_to.data = event.followup_reply_to
             form.followup_intro.data = event.followup_intro
+            form.language.data = event.language
+            second = event.second_texts or {}
+            form.description_2.data = second.get("description", "")
+            form.followup_intro_2.data = second.get("followup_intro", "")
+            form.questions_2.data = event_service.format_second_questions(event)
     return form
 
 
