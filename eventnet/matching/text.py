@@ -109,6 +109,15 @@ def features(phrase: str) -> frozenset[str]:
     return frozenset({f"s:{s}" for s in present if _is_topical(s)} | {f"c:{c}" for c in found})
 
 
+def topic_key(phrase: str) -> frozenset[str]:
+    """What a phrase is about, for grouping phrases that say the same thing: its concepts and
+    the topical stems no concept phrase used up. "climat", "climate" and "Climat" give one key,
+    so do "ML" and "machine learning", or "santé numérique" and "digital health"; "climate
+    tech" and "climate policy" do not. Empty for a phrase of stop words only."""
+    kinds, topics = _parts(phrase)
+    return kinds | topics
+
+
 @lru_cache(maxsize=65536)
 def _parts(phrase: str) -> tuple[frozenset[str], frozenset[str]]:
     """What a phrase asks or offers (its KINDS concepts) and what it is about (its topics).

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from eventnet.extensions import db
 from eventnet.matching.text import features, matches, normalise
 from eventnet.models import Attendee, CheckIn, Connection, Event, Scan
-from eventnet.services.stats import spelling, top_interests
+from eventnet.services.stats import interest_key, spelling, top_interests
 
 #: more edges than this are sampled before they are sent to the browser
 MAX_EDGES = 10_000
@@ -147,8 +147,9 @@ def graph(event: Event) -> dict[str, Any]:
         select(func.count()).select_from(Attendee)
         .where(Attendee.event_id == event.id, Attendee.erased_at.is_(None))) or 0
     norm = _cached(normalise)
+    group = _cached(interest_key)
     interest_labels = [t["label"] for t in top_interests(event.id, COLOUR_GROUPS)]
-    interest_index = {norm(label): n for n, label in enumerate(interest_labels)}
+    interest_index = {group(label): n for n, label in enumerate(interest_labels)}
     company_labels = list(_group_labels([row[2] or "" for row in rows], COLOUR_GROUPS,
                                         norm).items())
     company_index = {key: n for n, (key, _label) in enumerate(company_labels)}
@@ -164,7 +165,7 @@ def graph(event: Event) -> dict[str, Any]:
         nodes["degree"].append(degree[aid])
         nodes["checked_in"].append(bool(is_checked_in))
         nodes["interest_group"].append(next(
-            (interest_index[norm(i)] for i in interests if norm(i) in interest_index), -1))
+            (interest_index[group(i)] for i in interests if group(i) in interest_index), -1))
         nodes["company_group"].append(company_index.get(norm(company or ""), -1))
     drawn = set(nodes["id"])
     edges, total_edges = _edges(event.id)

@@ -15,7 +15,7 @@ from sqlalchemy import Integer, and_, case, cast, func, select, true
 from sqlalchemy.orm import aliased
 
 from eventnet.extensions import db
-from eventnet.matching.text import normalise
+from eventnet.matching.text import normalise, topic_key
 from eventnet.models import Attendee, CheckIn, Connection, Event, OutboundEmail, Scan, utcnow
 from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
 
@@ -74,8 +74,17 @@ def spelling(variants: Counter[str]) -> str:
     return max(variants, key=lambda v: (variants[v], v != v.lower() or not v.isascii(), v))
 
 
+def interest_key(value: str) -> str:
+    """The group an interest counts in: the matching engine's concepts and topics, so "climat"
+    and "climate" (or "ML" and "machine learning") are one interest; the plain lower-case
+    ASCII form for a phrase the engine finds no topic in."""
+    key = topic_key(value)
+    return "|".join(sorted(key)) if key else normalise(value)
+
+
 def top_interests(event_id: int, limit: int = TOP_INTERESTS) -> list[dict[str, Any]]:
-    """The interests most attendees share: [{"label", "count"}], spellings merged."""
+    """The interests most attendees share: [{"label", "count"}], spellings and words of the
+    same concept merged (interest_key), shown in their most used spelling."""
     values = _interest_values()
     rows = db.session.execute(
         select(values.c.value, func.count())
@@ -88,11 +97,12 @@ def top_interests(event_id: int, limit: int = TOP_INTERESTS) -> list[dict[str, A
     for value, count in rows:
         if not isinstance(value, str) or not value.strip():
             continue
-        key = normalise(value)
+        key = interest_key(value)
         totals[key] += count
         spellings.setdefault(key, Counter())[value.strip()] += count
-    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [{"label": spelling(spellings[key]), "count": count} for key, count in ranked]
+    labels = {key: spelling(variants) for key, variants in spellings.items()}
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], normalise(labels[item[0]])))
+    return [{"label": labels[key], "count": count} for key, count in ranked[:limit]]
 
 
 def followup_status(event_id: int) -> dict[str, int]:

@@ -94,6 +94,27 @@ def test_top_interests_merge_spellings_and_skip_erased(app, make_event, make_att
                    {"label": "Machine learning", "count": 1}]
 
 
+def test_interests_of_one_concept_are_one_interest_in_both_languages(app, make_event,
+                                                                     make_attendee, base):
+    event = make_event()
+    a = make_attendee(event, name="A", interests=["climate", "Machine learning"])
+    b = make_attendee(event, name="B", interests=["climate", "ML"])
+    c = make_attendee(event, name="C", interests=["climat", "Machine learning"])
+    make_attendee(event, name="D", interests=["Climate tech"])
+    record_scan(c.id, a.id, scanned_at=base)
+    record_scan(b.id, a.id, scanned_at=base)
+
+    top = stats.top_interests(event.id)
+
+    # "climat" (French) counts with "climate", "ML" with "Machine learning", each under its
+    # most used spelling; "Climate tech" is another interest.
+    assert top == [{"label": "climate", "count": 3}, {"label": "Machine learning", "count": 3},
+                   {"label": "Climate tech", "count": 1}]
+    data = network.graph(event)
+    nodes = rows(data)
+    assert data["interest_groups"][nodes["C"]["interest_group"]] == "climate"
+
+
 def test_followup_delivery_status(app, make_event, make_attendee):
     event = make_event()
     people = [make_attendee(event) for _ in range(4)]
