@@ -19,6 +19,8 @@ keepalive = 75  # seconds; longer than typical phone idle gaps between two scans
 timeout = 60
 graceful_timeout = 20
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
+# URLs carry tokens (magic links, badges, invitations...): they are logged as [token]
+logger_class = "eventnet.web.access_log.AccessLogger"
 wsgi_app = "wsgi:app"
 # gunicorn 27 opens one control socket per user by default; a second server on the same
 # machine (another instance, a benchmark baseline) would clash with it. We do not use it.

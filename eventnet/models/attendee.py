@@ -54,6 +54,8 @@ class Attendee(db.Model):  # type: ignore[name-defined,misc]
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: bump to invalidate the attendee's access token and magic links
     secret_version: Mapped[int] = mapped_column(default=1)
+    #: magic links issued at or before this instant no longer sign in (each signs in once)
+    magic_link_spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

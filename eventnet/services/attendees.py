@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
@@ -173,9 +174,26 @@ def magic_link(attendee: Attendee, next_path: str | None = None) -> str:
     return f"{current_app.config['EVENTNET_BASE_URL']}/m/{token}"
 
 
-def attendee_from_magic_token(token: str) -> tuple[Attendee, str | None]:
-    """Check a magic-link token; returns the attendee and where to go next. Raises InvalidLink."""
-    payload = tokens.unsign(MAGIC_PURPOSE, token, current_app.config["MAGIC_LINK_MAX_AGE"])
+@dataclass
+class MagicLink:
+    """What a magic link says: who, where to go next, and whether it signed in already."""
+
+    attendee: Attendee
+    next_path: str | None
+    signed_at: datetime
+
+    @property
+    def is_spent(self) -> bool:
+        """Whether this link (or a later one) signed in already."""
+        spent_at = self.attendee.magic_link_spent_at
+        return spent_at is not None and self.signed_at <= spent_at
+
+
+def read_magic_token(token: str) -> MagicLink:
+    """Check a magic-link token without spending it (for the page that asks "Continue as
+    ...?"). Raises InvalidLink."""
+    payload, signed_at = tokens.unsign_with_time(MAGIC_PURPOSE, token,
+                                                 current_app.config["MAGIC_LINK_MAX_AGE"])
     attendee = db.session.get(Attendee, payload.get("a"))
     if attendee is None or attendee.erased_at or attendee.secret_version != payload.get("v"):
         raise tokens.InvalidLink(_("This link is no longer valid."))
@@ -183,7 +201,39 @@ def attendee_from_magic_token(token: str) -> tuple[Attendee, str | None]:
     if not (isinstance(next_path, str) and next_path.startswith("/") and
             not next_path.startswith("//")):
         next_path = None
+    return MagicLink(attendee, next_path, signed_at)
+
+
+def attendee_from_magic_token(token: str) -> tuple[Attendee, str | None]:
+    """Check a magic-link token that has not signed in yet, without spending it; returns the
+    attendee and where to go next. Raises InvalidLink (``used_link`` once it signed in)."""
+    link = read_magic_token(token)
+    if link.is_spent:
+        raise used_link()
+    return link.attendee, link.next_path
+
+
+def sign_in_with_magic_token(token: str) -> tuple[Attendee, str | None]:
+    """Spend a magic link: it, and every link issued before it, no longer signs in. Returns
+    the attendee and where to go next. Raises InvalidLink (``used_link`` when spent)."""
+    link = read_magic_token(token)
+    attendee, next_path, signed_at = link.attendee, link.next_path, link.signed_at
+    with write_transaction():
+        # One UPDATE: of two clicks at once (a double tap, a replay), one signs in.
+        spent = db.session.execute(
+            update(Attendee).where(Attendee.id == attendee.id, or_(
+                Attendee.magic_link_spent_at.is_(None),
+                Attendee.magic_link_spent_at < signed_at))
+            .values(magic_link_spent_at=signed_at)).rowcount
+    if not spent:
+        raise used_link()
     return attendee, next_path
+
+
+def used_link() -> tokens.InvalidLink:
+    """The error for a magic link that signed in already."""
+    return tokens.InvalidLink(_("This sign-in link was used already: ask for a new one."),
+                              code="used_link")
 
 
 @dataclass

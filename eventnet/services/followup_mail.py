@@ -40,7 +40,6 @@ from eventnet.models import (
 )
 from eventnet.models.outbox import QUEUED
 from eventnet.services import consent, links
-from eventnet.services.attendees import MAGIC_PURPOSE
 from eventnet.services.connections import shares_contact_with
 from eventnet.services.consent import ERASED, NO_CONSENT, NO_EMAIL, UNSUBSCRIBED
 from eventnet.services.errors import Conflict, NotFound
@@ -91,13 +90,11 @@ def contact_of(viewer: Any, row: Any) -> dict[str, Any] | None:
 
 
 def my_page_url(event: Event, row: Any, *, preview: bool = False) -> str:
-    """A magic link to the attendee's own page."""
+    """The attendee's own page: not a magic link, which would sit in every follow-up for
+    weeks and sign in whoever the mail is forwarded to; the page asks for a fresh link."""
     from flask import current_app
 
-    purpose = f"{MAGIC_PURPOSE}-preview" if preview else MAGIC_PURPOSE
-    token = links.sign(purpose, {"a": row.id, "v": row.secret_version,
-                                 "n": f"/e/{event.slug}/me"})
-    return f"{current_app.config['EVENTNET_BASE_URL']}/m/{token}"
+    return f"{current_app.config['EVENTNET_BASE_URL']}/e/{event.slug}/me"
 
 
 def unsubscribe_url(row: Any, *, preview: bool = False) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from base64 import urlsafe_b64encode
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -62,12 +63,19 @@ def sign(purpose: str, payload: dict[str, Any]) -> str:
 
 def unsign(purpose: str, token: str, max_age: int) -> dict[str, Any]:
     """Verify a signed token; raises InvalidLink (code ``expired_link`` when too old)."""
+    return unsign_with_time(purpose, token, max_age)[0]
+
+
+def unsign_with_time(purpose: str, token: str,
+                     max_age: int) -> tuple[dict[str, Any], datetime]:
+    """``unsign``, and when the token was signed (to the second, UTC). Raises InvalidLink."""
     try:
-        payload = _serializer(purpose).loads(token, max_age=max_age)
+        payload, signed_at = _serializer(purpose).loads(token, max_age=max_age,
+                                                         return_timestamp=True)
     except SignatureExpired as exc:
         raise InvalidLink(_("This link has expired."), code="expired_link") from exc
     except BadSignature as exc:
         raise InvalidLink(_("This link is invalid.")) from exc
     if not isinstance(payload, dict):
         raise InvalidLink(_("This link is invalid."))
-    return payload
+    return payload, signed_at

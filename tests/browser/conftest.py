@@ -64,6 +64,13 @@ def launch_chromium(playwright: Any, extra_args: list[str] | None = None) -> Any
                                       args=CHROMIUM_ARGS + (extra_args or []))
 
 
+def follow_magic_link(page: Any, link: str) -> None:
+    """Open a magic link and press "Continue as ..." (a GET alone signs no one in)."""
+    page.goto(link)
+    with page.expect_navigation():
+        page.click("form[method=post] button[type=submit]")
+
+
 @pytest.fixture
 def browser(playwright_instance: Any) -> Iterator[Any]:
     browser = launch_chromium(playwright_instance)

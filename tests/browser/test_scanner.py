@@ -15,7 +15,7 @@ from eventnet.extensions import db
 from eventnet.models import Scan
 from eventnet.services.attendees import badge_url, magic_link
 from eventnet.services.badges import qr_png
-from tests.browser.conftest import launch_chromium
+from tests.browser.conftest import follow_magic_link, launch_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -76,7 +76,7 @@ def camera_page(playwright_instance, live_server, tmp_path, make_event, make_att
     outside: list[str] = []
     page.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
                if not route.request.url.startswith(live_server) else route.continue_())
-    page.goto(magic_link(ann))  # signs in, then lands on the attendee's page
+    follow_magic_link(page, magic_link(ann))  # signs in, lands on the attendee's page
     page.goto(f"{live_server}/e/{event.slug}/scan")
     page.wait_for_selector("#scanner[data-decoder=ready]", timeout=20_000)
     yield page, context, ann, bob
@@ -151,7 +151,7 @@ def test_the_scanner_reopens_offline_and_syncs_when_back(playwright_instance, ap
     context.on("request", lambda request: outside.append(request.url)
                if not request.url.startswith(live_server) else None)
     try:
-        page.goto(magic_link(ann))
+        follow_magic_link(page, magic_link(ann))
         page.goto(f"{live_server}/scan")  # redirects to the event's scanner
         page.wait_for_selector("#scanner[data-ready=yes][data-decoder=ready]", timeout=20_000)
         assert "Ann" in page.inner_text("#scanner-who")

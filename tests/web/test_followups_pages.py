@@ -45,14 +45,16 @@ def test_followup_email_parts_headers_and_escaping(app: Any, ev: Any, smtp: Any)
     assert "Talk about <b>Rust</b> jobs" in text  # plain text is not HTML-escaped
     assert "bob@example.org" in text  # Bob shares contact details
     assert "cy@example.org" not in text and "cy@example.org" not in html  # Cy does not
-    assert "/v/" in text and "/i/" in text and "/m/" in text
+    assert "/v/" in text and "/i/" in text and f"/e/{ev.event.slug}/me" in text
+    assert "/m/" not in text and "/m/" not in html  # no sign-in link in a forwardable mail
     [bob] = smtp.to("bob@example.org")
     assert bob["Content-Language"] == "fr" and ada["Content-Language"] == "en"
     assert 'lang="fr"' in bob.get_body(("html",)).get_content()
     assert bob["Subject"] != ada["Subject"].replace("Rust Meetup", "")
 
 
-def test_links_work_when_followed(client: Any, app: Any, ev: Any, smtp: Any) -> None:
+def test_links_work_when_followed(client: Any, app: Any, ev: Any, smtp: Any,
+                                  auth: Any) -> None:
     followup_sending.send_followups(ev.event.id)
     [ada] = smtp.to("ada@example.org")
     links = _links(ada)
@@ -75,7 +77,10 @@ def test_links_work_when_followed(client: Any, app: Any, ev: Any, smtp: Any) -> 
     db.session.expire_all()
     assert db.session.get(Introduction, requested.id).status == "accepted"
     assert any("Introduction" in str(m["Subject"]) for m in smtp.to("ada@example.org"))
-    my_page = next(u for u in links if u.startswith("/m/"))
+    # "Open my page": a browser not signed in is asked for a fresh sign-in link
+    my_page = next(u for u in links if u == f"/e/{ev.event.slug}/me")
+    assert "/signin" in app.test_client().get(my_page).headers["Location"]
+    auth.attendee(ev.ada)
     home = client.get(my_page, follow_redirects=True)
     assert home.status_code == 200 and b"Introductions" in home.data
     csv = client.get(f"/e/{ev.event.slug}/me/connections.csv")

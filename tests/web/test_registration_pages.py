@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from eventnet.extensions import db
 from eventnet.models import Attendee
+from tests.conftest import open_magic_link
 
 
 def form(**fields):
@@ -36,7 +37,8 @@ def test_register_then_open_the_magic_link_and_see_the_badge(client, make_event,
     attendee = db.session.scalar(select(Attendee))
     assert attendee.interests == ["Python", "data"]  # duplicates folded
     assert attendee.consent_share_contact and not attendee.consent_introductions
-    home = client.get(link_in(smtp.to("ada@example.org")[0], "/m/"), follow_redirects=True)
+    home = open_magic_link(client, link_in(smtp.to("ada@example.org")[0], "/m/"),
+                           follow_redirects=True)
     assert home.status_code == 200
     assert f"/b/{attendee.badge.token}/qr.svg".encode() in home.data
     qr = client.get(f"/b/{attendee.badge.token}/qr.svg")

@@ -86,16 +86,30 @@ def confirm_update(slug: str, token: str) -> Any:
     return render_template("public/confirm_update.html", event=event, form=form)
 
 
-@bp.get("/m/<token>")
+@bp.route("/m/<token>", methods=["GET", "POST"])
 @limiter.limit(limits.MAGIC_LINKS_PER_IP, key_func=limits.ip_key)
 @limiter.limit(limits.BAD_LINKS_PER_IP, key_func=limits.ip_key, deduct_when=limits.is_bad_link)
 def magic(token: str) -> Any:
-    """Sign an attendee in from their magic link."""
+    """A magic link: GET asks "Continue as <name>?" and signs no one in (mail scanners and
+    link prefetchers open links); the POST it sends (with this browser's CSRF token, so no
+    other site can sign a visitor in as someone else) spends the link and signs in."""
+    form = ConfirmForm()
     try:
-        attendee, next_path = attendee_service.attendee_from_magic_token(token)
+        if form.validate_on_submit():
+            attendee, next_path = attendee_service.sign_in_with_magic_token(token)
+            sign_in_attendee(attendee)
+        else:
+            link = attendee_service.read_magic_token(token)
+            attendee, next_path = link.attendee, link.next_path
+            current = current_attendee(attendee.event_id)
+            if current is None or current.id != attendee.id:  # else: signed in already
+                if link.is_spent:
+                    raise attendee_service.used_link()
+                status = 400 if request.method == "POST" else 200
+                return render_template("public/magic.html", event=attendee.event,
+                                       attendee=attendee, form=form), status
     except InvalidLink as exc:
         return render_template("errors/error.html", status=400, message=exc.message), 400
-    sign_in_attendee(attendee)
     return redirect(next_path or url_for("attendee.home", slug=attendee.event.slug))
 
 
