@@ -12,7 +12,7 @@ from eventnet.extensions import db
 from eventnet.models import Attendee, CheckIn, Community, Event, Membership, Organizer, Person
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services.errors import Invalid, NotFound
-from eventnet.services.organizers import _unique_community_slug
+from eventnet.services.organizers import unique_community_slug
 
 
 @dataclass
@@ -57,7 +57,7 @@ def create_community(organizer_id: int, name: str) -> Community:
     with write_transaction() as session:
         if session.get(Organizer, organizer_id) is None:
             raise NotFound(_("No such organizer."))
-        community = Community(slug=_unique_community_slug(name), name=name)
+        community = Community(slug=unique_community_slug(name), name=name)
         session.add(community)
         session.add(Membership(community=community, organizer_id=organizer_id,
                                role=ROLE_ORGANIZER))

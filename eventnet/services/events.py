@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.models import Attendee, Event, Membership, Organizer
+from eventnet.models import Attendee, Community, Event, Membership, Organizer
 from eventnet.models.event import LANGUAGES, TRANSLATABLE_TEXTS
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services.errors import Conflict, Invalid, NotFound
+from eventnet.services.organizers import slugify, unique_community_slug
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 QUESTION_KINDS = ("text", "choice", "checkbox")
@@ -220,9 +221,15 @@ def _apply(event: Event, data: EventData) -> None:
 
 
 def create_event(organizer: Organizer, slug: str, data: EventData,
-                 community_id: int | None = None) -> Event:
-    """Create an event in one of the organizer's communities; raises Invalid or Conflict."""
-    slug = slug.strip().lower()
+                 community_id: int | None = None, new_community: bool = False) -> Event:
+    """Create an event in one of the organizer's communities, or in a new community of its own
+    (``new_community``: named after the event, with the organizer as its organizer).
+
+    An empty ``slug`` is derived from the name (made unique with -2, -3...); a slug given
+    must be free. Raises Invalid, Conflict or NotFound.
+    """
+    derived = not slug.strip()
+    slug = slugify(data.name)[:70] if derived else slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise Invalid(
             _("A slug has lowercase letters, digits and dashes, 1 to 80 characters."), field="slug"
@@ -233,14 +240,26 @@ def create_event(organizer: Organizer, slug: str, data: EventData,
             select(Membership.community_id, Membership.role)
             .where(Membership.organizer_id == organizer.id)
         ).all())
-        if community_id is None:
+        if new_community:
+            community = Community(slug=unique_community_slug(data.name), name=data.name.strip())
+            session.add(community)
+            session.add(Membership(community=community, organizer_id=organizer.id,
+                                   role=ROLE_ORGANIZER))
+            session.flush()
+            community_id = community.id
+        elif community_id is None:
             owned = sorted(c for c, r in roles.items() if r == ROLE_ORGANIZER)
             if not owned:
                 raise Invalid(_("This organizer belongs to no community."), field="community")
             community_id = owned[0]
         elif roles.get(community_id) != ROLE_ORGANIZER:
             raise NotFound(_("No such community."))
-        if session.scalar(select(Event.id).where(Event.slug == slug)):
+        if derived:
+            base, n = slug, 1
+            while session.scalar(select(Event.id).where(Event.slug == slug)):
+                n += 1
+                slug = f"{base}-{n}"
+        elif session.scalar(select(Event.id).where(Event.slug == slug)):
             raise Conflict(_("An event with this slug already exists."), field="slug")
         event = Event(slug=slug, community_id=community_id)
         _apply(event, data)

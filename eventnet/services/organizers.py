@@ -48,7 +48,7 @@ def create_organizer(email: str, password: str, name: str = "") -> Organizer:
         organizer = Organizer(email=email, name=name)
         organizer.set_password(password)
         session.add(organizer)
-        community = Community(slug=_unique_community_slug(name or email.split("@")[0]),
+        community = Community(slug=unique_community_slug(name or email.split("@")[0]),
                               name=name or email.split("@")[0])
         session.add(community)
         session.add(Membership(community=community, organizer=organizer, role=ROLE_ORGANIZER))
@@ -64,7 +64,8 @@ def check_password_length(password: str) -> None:
         )
 
 
-def _unique_community_slug(base: str) -> str:
+def unique_community_slug(base: str) -> str:
+    """A community slug from ``base`` that no community has yet (-2, -3... appended)."""
     slug = slugify(base)
     candidate, n = slug, 1
     while db.session.scalar(select(Community.id).where(Community.slug == candidate)):

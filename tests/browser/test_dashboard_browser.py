@@ -92,3 +92,14 @@ def test_network_graph_draws_every_node_and_shows_names_on_hover(app, live_serve
         page.select_option("#network-colour", mode)
     page.click("[data-zoom=in]")
     page.click("[data-zoom=reset]")
+
+
+def test_the_new_event_form_makes_the_slug_from_the_name(app, live_server, page):
+    create_demo(attendee_count=2)
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/events/new")
+    page.fill("#name", "Café Tech — Décembre")
+    assert page.input_value("#slug") == "cafe-tech-decembre"
+    page.fill("#slug", "my-own")  # once edited by hand, the name no longer changes it
+    page.fill("#name", "Something else")
+    assert page.input_value("#slug") == "my-own"

@@ -15,7 +15,7 @@ FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
 
 def _create(client: Any, **extra: str) -> Any:
     return client.post("/events/new", data={
-        "slug": "rust-paris", "name": "Rust Paris", "timezone": "Europe/Paris",
+        "slug": "rust-paris", "name": "Rust Paris", "timezone": "Europe/Paris", "community": "new",
         "followup_list_size": "10", "is_registration_open": "y", "language": "en",
         "description": "Monthly Rust meetup.",
         "questions": "Dietary needs: none | vegetarian\nT-shirt size",

@@ -8,7 +8,12 @@ import pypdf
 from sqlalchemy import select
 
 from eventnet.extensions import db
-from eventnet.models import Event
+from eventnet.models import Community, Event, Membership
+
+
+def _community_of(organizer) -> str:
+    return str(db.session.scalars(select(Community.id).join(Membership)
+                                  .where(Membership.organizer_id == organizer.id)).first())
 
 
 def test_sign_in_and_out(client, auth, make_organizer):
@@ -27,6 +32,7 @@ def test_create_and_edit_an_event_with_custom_questions(client, auth, make_organ
     auth.organizer(organizer.email)
     response = client.post("/events/new", data={
         "slug": "rust-paris", "name": "Rust Paris", "timezone": "Europe/Paris",
+        "community": _community_of(organizer),
         "starts_at": "2026-12-03T18:30", "is_registration_open": "y", "capacity": "80",
         "questions": "Dietary needs *: none | vegetarian | vegan\n[ ] Newsletter\nT-shirt size",
         "interest_tags": "Rust, WebAssembly", "scan_tags": "follow-up, hiring",
@@ -54,12 +60,28 @@ def test_duplicate_slug_and_bad_questions_rerender(client, auth, make_event, mak
     organizer = make_organizer()
     make_event(slug="taken", organizer=organizer)
     auth.organizer(organizer.email)
+    mine = _community_of(organizer)
     taken = client.post("/events/new", data={"slug": "taken", "name": "X", "timezone": "UTC",
-                                             "followup_list_size": "10"})
+                                             "followup_list_size": "10", "community": mine})
     assert taken.status_code == 422 and b"already exists" in taken.data
     bad = client.post("/events/new", data={"slug": "fresh", "name": "X", "timezone": "UTC",
-                                           "followup_list_size": "10", "questions": "Pick: one"})
+                                           "followup_list_size": "10", "questions": "Pick: one",
+                                           "community": mine})
     assert bad.status_code == 422 and b"two choices" in bad.data
+
+
+def test_the_slug_is_made_from_the_name_when_left_empty(client, auth, make_organizer):
+    organizer = make_organizer()
+    auth.organizer(organizer.email)
+    form = client.get("/events/new").get_data(as_text=True)
+    assert form.index('name="name"') < form.index('name="slug"')  # the name comes first
+    data = {"name": "Café Tech — Décembre", "timezone": "UTC", "followup_list_size": "10",
+            "community": _community_of(organizer)}
+    first = client.post("/events/new", data=data)
+    second = client.post("/events/new", data=data)
+    assert first.status_code == second.status_code == 302
+    slugs = set(db.session.scalars(select(Event.slug)))
+    assert slugs == {"cafe-tech-decembre", "cafe-tech-decembre-2"}
 
 
 def test_other_organizers_event_is_a_404(client, auth, make_event, make_organizer):

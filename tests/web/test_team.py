@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from eventnet.extensions import db
-from eventnet.models import Attendee, Community, Invitation, Membership, Organizer
+from eventnet.models import Attendee, Community, Event, Invitation, Membership, Organizer
 from eventnet.models.organizer import ROLE_ORGANIZER, ROLE_STAFF
 from eventnet.services import claims, imports
 from eventnet.services.checkins import check_in
@@ -222,15 +222,24 @@ def test_claim_a_meetup_profile_once(client, auth, smtp, make_organizer, make_ev
     assert not claims.is_claimable(kenji)
 
 
-def test_event_form_asks_the_community_only_of_organizers_with_several(client, auth,
-                                                                       make_organizer):
+def test_event_form_asks_the_community_or_a_new_one(client, auth, make_organizer):
     owner = make_organizer()
     auth.organizer(owner.email)
-    assert b'name="community"' not in client.get("/events/new").data
+    mine = _community(owner)
+    page = client.get("/events/new").get_data(as_text=True)
+    assert 'name="community"' in page and mine.name in page
+    assert "A new community, for this event only" in page
+    # Not answered: the form says so and nothing is created.
+    unasked = client.post("/events/new", data={
+        "slug": "unasked", "name": "Unasked", "timezone": "UTC", "followup_list_size": "10"})
+    assert unasked.status_code == 422
+    assert "Choose the community of this event" in unasked.get_data(as_text=True)
+    assert db.session.scalar(select(Event).where(Event.slug == "unasked")) is None
+
     client.post("/communities/new", data={"name": "Second Meetup"})
     second = db.session.scalar(select(Community).where(Community.slug == "second-meetup"))
     page = client.get("/events/new?community=second-meetup").get_data(as_text=True)
-    assert 'name="community"' in page and "Second Meetup" in page
+    assert "Second Meetup" in page
     made = client.post("/events/new", data={
         "slug": "in-second", "name": "In second", "timezone": "UTC",
         "followup_list_size": "10", "community": str(second.id)})
@@ -238,6 +247,14 @@ def test_event_form_asks_the_community_only_of_organizers_with_several(client, a
     from eventnet.services.events import get_event
 
     assert get_event("in-second").community_id == second.id
+    alone = client.post("/events/new", data={
+        "slug": "alone", "name": "Hackathon Lyon", "timezone": "UTC",
+        "followup_list_size": "10", "community": "new"})
+    assert alone.status_code == 302
+    own = db.session.get(Community, get_event("alone").community_id)
+    assert own.id not in (mine.id, second.id) and own.name == "Hackathon Lyon"
+    assert db.session.scalar(select(Membership.role).where(
+        Membership.community_id == own.id, Membership.organizer_id == owner.id)) == "organizer"
     foreign = make_organizer()
     foreign_community = _community(foreign)
     refused = client.post("/events/new", data={

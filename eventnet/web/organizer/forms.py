@@ -30,7 +30,7 @@ class EventForm(FlaskForm):
     """Create or edit an event."""
 
     slug = StringField(_l("Short name in the URL"), validators=[
-        DataRequired(), Length(max=80),
+        Optional(), Length(max=80),
         Regexp(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
                message=_l("Lowercase letters, digits and dashes only.")),
     ])
@@ -71,10 +71,16 @@ class EventForm(FlaskForm):
                                      validators=[Optional(), Length(max=5000)])
 
 
-class NewEventForm(EventForm):
-    """Create an event; the community is asked only of organizers who have several."""
+#: the community choice that makes a new community for the event alone
+NEW_COMMUNITY = "new"
 
-    community = SelectField(_l("Community"))
+
+class NewEventForm(EventForm):
+    """Create an event: the organizer says in which community (its people and their history
+    are shared with the community's other events) or in a new one of its own."""
+
+    community = SelectField(_l("Community"), validators=[
+        DataRequired(message=_l("Choose the community of this event, or a new one."))])
 
 
 class BadgesForm(FlaskForm):

@@ -23,7 +23,13 @@ from eventnet.web.auth import organizer_event, sign_in_organizer, sign_out_organ
 from eventnet.web.forms_common import attach_error, choices
 from eventnet.web.organizer import bp
 from eventnet.web.organizer.dashboard import POLL_INTERVAL_MS
-from eventnet.web.organizer.forms import BadgesForm, EventForm, NewEventForm, SignInForm
+from eventnet.web.organizer.forms import (
+    NEW_COMMUNITY,
+    BadgesForm,
+    EventForm,
+    NewEventForm,
+    SignInForm,
+)
 
 
 @bp.route("/organizer/sign-in", methods=["GET", "POST"])
@@ -133,18 +139,19 @@ def new_event() -> Any:
     form = _event_form(form_class=NewEventForm)
     owned = [c for c in communities_of(current_user)
              if role_in(current_user, c.id) == ROLE_ORGANIZER]
-    if len(owned) > 1:
-        form.community.choices = choices([(str(c.id), c.name) for c in owned])
-        if request.method == "GET":
-            form.community.data = next((str(c.id) for c in owned
-                                        if c.slug == request.args.get("community")), None)
-    else:
-        del form.community
+    form.community.choices = choices(
+        [("", _("Choose…")), *((str(c.id), c.name) for c in owned),
+         (NEW_COMMUNITY, _("A new community, for this event only"))])
+    if request.method == "GET":
+        form.community.data = next((str(c.id) for c in owned
+                                    if c.slug == request.args.get("community")), "")
     if form.validate_on_submit():
-        community_id = int(form.community.data) if "community" in form else None
+        is_new = form.community.data == NEW_COMMUNITY
         try:
-            event = event_service.create_event(current_user, form.slug.data or "",
-                                               _data_from(form), community_id=community_id)
+            event = event_service.create_event(
+                current_user, form.slug.data or "", _data_from(form),
+                community_id=None if is_new else int(form.community.data or 0),
+                new_community=is_new)
         except EventnetError as exc:
             attach_error(form, exc.field, exc.message)
         else:
