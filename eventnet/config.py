@@ -28,6 +28,8 @@ _ENV: dict[str, tuple[str, Any, Any]] = {
     "EVENTNET_BROKER_URL": ("BROKER_URL", None, str),
     "EVENTNET_CELERY_QUEUE": ("CELERY_QUEUE", "eventnet", str),
     "EVENTNET_OUTBOX_CLAIM_SECONDS": ("OUTBOX_CLAIM_SECONDS", 120, int),
+    # a message handed over without the server's answer is sent again this much later
+    "EVENTNET_OUTBOX_RESEND_UNCONFIRMED_SECONDS": ("OUTBOX_RESEND_UNCONFIRMED_SECONDS", 300, int),
     "EVENTNET_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://", str),
     "EVENTNET_RATELIMIT_ENABLED": (
         "RATELIMIT_ENABLED", True, lambda v: v.lower() in ("1", "true", "yes")

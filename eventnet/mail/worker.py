@@ -12,7 +12,11 @@ server's answer:
   the batch is committed as ``sending``, in one commit; its outcomes (``sent``, to retry,
   ``failed``) are committed with the next batch's. A killed worker leaves at most one
   batch ``sending``; when its claim lapses those messages become ``unconfirmed`` (handed
-  over and probably delivered) and are never sent again automatically.
+  over, maybe delivered), as do messages whose server never answered after the final dot.
+- An unconfirmed message is sent again ``OUTBOX_RESEND_UNCONFIRMED_SECONDS`` later (5
+  minutes by default), with the same Message-ID, until ``MAX_ATTEMPTS`` attempts: for
+  those few messages delivery is at-least-once (a mail client shows a duplicate with the
+  same Message-ID once), never silently lost.
 
 Errors the transport reports are known and safe: transient ones are retried with
 exponential backoff, permanent ones recorded. Messages the recipient may no longer receive
@@ -23,11 +27,15 @@ imports nothing from them.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import logging
 import multiprocessing
+import os
 import pickle
 import queue
+import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -58,8 +66,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 #: default claim; each message sent extends the claim of the rest of the batch
 CLAIM_SECONDS = 120
+#: default wait before an unconfirmed message is sent again (same Message-ID)
+RESEND_UNCONFIRMED_SECONDS = 300
 UNKNOWN_STATE = ("delivery not confirmed: the worker stopped after handing the message "
-                 "to the server; it was probably delivered and is not sent again")
+                 "to the server; it is sent again with the same Message-ID")
 #: where the app keeps the rule that cancels mail its recipient may no longer receive
 CANCEL_WITHHELD = "eventnet.mail.cancel_withheld"
 
@@ -159,15 +169,32 @@ def _claim_seconds() -> int:
     return int(current_app.config.get("OUTBOX_CLAIM_SECONDS") or CLAIM_SECONDS)
 
 
+def _resend_after() -> timedelta:
+    seconds = current_app.config.get("OUTBOX_RESEND_UNCONFIRMED_SECONDS")
+    return timedelta(seconds=RESEND_UNCONFIRMED_SECONDS if seconds is None else int(seconds))
+
+
 def _claim(limit: int, ids: list[int] | None, stats: DeliveryStats) -> list[int]:
     now = utcnow()
     until = now + timedelta(seconds=_claim_seconds())
     with write_transaction() as session:
-        # A killed worker's message in flight may have gone out: never send it twice.
+        # A killed worker's message in flight may have gone out: it waits before going again.
         session.execute(
             update(OutboundEmail)
             .where(OutboundEmail.status == SENDING, OutboundEmail.claimed_until < now)
-            .values(status=UNCONFIRMED, last_error=UNKNOWN_STATE, claimed_until=None)
+            .values(status=UNCONFIRMED, last_error=UNKNOWN_STATE, claimed_until=None,
+                    attempts=OutboundEmail.attempts + 1,
+                    next_attempt_at=now + _resend_after())
+        )
+        # Unconfirmed long enough: queued again, keeping its Message-ID (at-least-once).
+        # A message whose body is gone (erased, past retention) can never go again.
+        session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.status == UNCONFIRMED, OutboundEmail.next_attempt_at <= now,
+                   OutboundEmail.attempts < MAX_ATTEMPTS,
+                   OutboundEmail.id.in_(select(OutboundEmailBody.email_id)))
+            .values(status=QUEUED)
+            .execution_options(**_NO_SYNC)
         )
         query = (
             select(OutboundEmail.id)
@@ -230,6 +257,7 @@ def _write_outcomes(session: Any, done: list[tuple[Any, Outgoing, Outcome]],
             stats.sent += 1
         elif isinstance(outcome, UnconfirmedError):
             status, error, sent_at = UNCONFIRMED, str(outcome), None
+            next_at = now + _resend_after()
             stats.unconfirmed += 1
         elif isinstance(outcome, TransientError) and attempts < MAX_ATTEMPTS:
             status, error, sent_at = QUEUED, str(outcome), None
@@ -315,7 +343,10 @@ def deliver_due(limit: int = 200, ids: list[int] | None = None,
 def retry_failed(event_id: int | None = None, kind: str | None = None) -> int:
     """Put failed messages back in the queue; returns how many."""
     with write_transaction() as session:
-        query = update(OutboundEmail).where(OutboundEmail.status == FAILED)
+        # A message whose body is gone (erased, past retention) cannot be sent again.
+        query = update(OutboundEmail).where(
+            OutboundEmail.status == FAILED,
+            OutboundEmail.id.in_(select(OutboundEmailBody.email_id)))
         if event_id is not None:
             query = query.where(OutboundEmail.event_id == event_id)
         if kind is not None:
@@ -379,6 +410,7 @@ class DeliveryProcess:
     this process renders the next batches, the other one sends the committed ones on the
     second core (a thread would only fight the rendering for the GIL). It is spawned, not
     forked (the caller has threads), and builds its app from the caller's configuration.
+    It ends when the caller dies (``exit_with_parent``), however the caller was stopped.
     The outbox claims keep the two processes from ever sending a message twice; what the
     delivery process could not send (it died) stays queued, and ``complete`` sends it::
 
@@ -395,7 +427,8 @@ class DeliveryProcess:
         self._done: Any = context.Queue()
         self._process = context.Process(
             target=_delivery_process, name="eventnet-delivery", daemon=True,
-            args=(_picklable(app.config), app.instance_path, self._ids, self._done))
+            args=(_picklable(app.config), app.instance_path, self._ids, self._done,
+                  os.getpid()))
         self._process.start()
 
     def put(self, ids: list[int]) -> None:
@@ -457,27 +490,70 @@ def _picklable(config: Any) -> dict[str, Any]:
     return picklable
 
 
-def _delivery_process(config: dict[str, Any], instance_path: str, ids: Any,
-                      done: Any) -> None:
-    import os
+#: seconds between two looks of an idle delivery process at whether its parent still lives
+PARENT_CHECK_SECONDS = 1.0
+#: linux/prctl.h
+_PR_SET_PDEATHSIG = 1
 
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Have this process end when ``parent_pid`` (its parent) dies, killed or not.
+
+    On Linux the kernel sends SIGTERM (prctl PR_SET_PDEATHSIG); elsewhere the delivery loop
+    notices that its parent is gone (``_serve``). A parent already gone ends it now.
+    """
+    if sys.platform.startswith("linux"):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):  # no libc to ask: the loop's check remains
+            log.warning("cannot ask the kernel to end the delivery process with its parent")
+    if os.getppid() != parent_pid:  # died before the request took effect
+        os._exit(0)
+
+
+def _serve(ids: Any, done: Any, transport: Transport, parent_pid: int) -> DeliveryStats | None:
+    """Deliver the batches handed over until the last one (None); the counts.
+
+    None when the parent died first: nobody will hand over anything more, and what it
+    handed over and this process did not send stays queued for the next worker.
+    """
+    totals = DeliveryStats()
+    while True:
+        try:
+            batch = ids.get(timeout=PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent_pid:
+                log.error("the process that started delivery is gone; delivery stops")
+                return None
+            continue
+        if batch is None:
+            return totals
+        try:
+            stats = deliver_due(ids=batch, transport=transport)
+        except Exception:
+            log.exception("delivering a batch failed; it stays queued")
+        else:
+            totals.add(stats)
+        done.put(("batch", len(batch)))
+
+
+def _delivery_process(config: dict[str, Any], instance_path: str, ids: Any,
+                      done: Any, parent_pid: int) -> None:
+    exit_with_parent(parent_pid)
     from eventnet import create_app
 
     os.environ["EVENTNET_INSTANCE_PATH"] = instance_path
     app = create_app(config)
-    totals = DeliveryStats()
     with app.app_context():
         transport = make_transport(app.config, app.instance_path)
         try:
-            while (batch := ids.get()) is not None:
-                try:
-                    stats = deliver_due(ids=batch, transport=transport)
-                except Exception:
-                    log.exception("delivering a batch failed; it stays queued")
-                else:
-                    totals.add(stats)
-                done.put(("batch", len(batch)))
+            totals = _serve(ids, done, transport, parent_pid)
         finally:
             transport.close()
             db.session.remove()
+    if totals is None:
+        done.cancel_join_thread()  # no reader any more: exit without flushing to it
+        return
     done.put(("done", dataclasses.asdict(totals)))

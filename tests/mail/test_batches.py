@@ -16,7 +16,7 @@ from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.mail.compose import Rendered
 from eventnet.mail.outbox import queue_email
-from eventnet.mail.transports import SMTPTransport
+from eventnet.mail.transports import SMTPTransport, UnconfirmedError
 from eventnet.mail.worker import deliver_due
 from eventnet.models import OutboundEmail, utcnow
 from tests.conftest import SMTPSink, free_port
@@ -85,7 +85,7 @@ def _received(sink: SMTPSink) -> Counter[str]:
     return Counter(str(m["To"]) for m in sink.messages)
 
 
-def test_worker_killed_between_the_batch_commit_and_the_dots(
+def test_a_batch_in_doubt_after_a_kill_is_sent_again_with_its_message_id(
         app: Any, smtp: Any, monkeypatch: Any) -> None:
     monkeypatch.setitem(app.config, "SMTP_CONNECTIONS", 4)
     everyone = [f"p{i}@example.org" for i in range(10)]
@@ -121,10 +121,25 @@ def test_worker_killed_between_the_batch_commit_and_the_dots(
     assert deliver_due().sent == len(everyone) - 8
     received = _received(smtp)
     assert max(received.values()) == 1  # nobody got anything twice
-    assert set(received) == set(everyone) - set(in_doubt)  # in doubt: never sent again
+    assert set(received) == set(everyone) - set(in_doubt)  # in doubt: not sent yet
     rows = _rows()
     assert {rows[a].status for a in in_doubt} == {"unconfirmed"}
     assert sum(r.status == "sent" for r in rows.values()) == len(everyone) - 4
+    message_ids = {a: rows[a].message_id for a in in_doubt}
+    assert all(message_ids.values())
+
+    # Not before its wait (OUTBOX_RESEND_UNCONFIRMED_SECONDS) is over; then it goes out
+    # again, without a person, with the Message-ID the first attempt had.
+    assert deliver_due().sent == 0
+    with write_transaction() as session:  # the wait is over
+        session.execute(update(OutboundEmail).where(OutboundEmail.status == "unconfirmed")
+                        .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    assert deliver_due().sent == len(in_doubt)
+    assert _received(smtp) == Counter(everyone)
+    resent = {str(m["To"]): str(m["Message-ID"]) for m in smtp.messages
+              if str(m["To"]) in in_doubt}
+    assert resent == message_ids
+    assert {r.status for r in _rows().values()} == {"sent"}
 
 
 def test_failures_in_a_batch_leave_their_neighbours_alone(
@@ -175,3 +190,35 @@ def test_connections_closed_by_the_server_between_batches_are_reopened(
         assert sorted(_received(sink)) == [f"{c}@example.org" for c in "abcde"]
     finally:
         controller.stop()
+
+
+class _Unanswered:
+    """A transport whose server takes every final dot and never answers."""
+
+    batch_size = 4
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send_batch(self, messages: Any, before_commit: Any = None) -> list[Any]:
+        if before_commit is not None:
+            before_commit(list(range(len(messages))))
+        self.sent.extend(messages)
+        return [UnconfirmedError("no answer after the message was sent") for _ in messages]
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_message_never_answered_is_sent_again_after_the_wait(app: Any, smtp: Any) -> None:
+    _queue("a@example.org", "b@example.org")
+    unanswered = _Unanswered()
+    assert deliver_due(transport=unanswered).unconfirmed == 2
+    assert deliver_due().sent == 0  # the wait is not over
+    with write_transaction() as session:
+        session.execute(update(OutboundEmail)
+                        .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    assert deliver_due().sent == 2
+    assert {str(m["Message-ID"]) for m in smtp.messages} == {
+        m.message_id for m in unanswered.sent}
+    assert {r.status for r in _rows().values()} == {"sent"}
