@@ -19,7 +19,7 @@ from eventnet.models import MAX_ID
 from eventnet.services.errors import EventnetError
 from eventnet.services.storable import nul_character as nul_character  # the API's checks
 from eventnet.web import headers
-from eventnet.web.edge import JSONProvider, refuse_bad_text
+from eventnet.web.edge import JSONProvider, Response, refuse_bad_text
 
 
 def local_time(value: datetime | None, tz: str = "UTC", fmt: str = "medium") -> str:
@@ -129,6 +129,7 @@ def register_web(app: Flask) -> None:
     app.register_error_handler(EventnetError, _handle_service_error)
 
     app.json = JSONProvider(app)
+    app.response_class = Response
     app.before_request(refuse_bad_text)
     headers.init_app(app)
 

@@ -4,12 +4,19 @@ Query strings and forms are checked whole, before the view (``refuse_bad_text``)
 are checked when a view reads them (``JSONProvider``): no string in them may be invalid Unicode,
 and they may not nest deeper than ``MAX_JSON_DEPTH``. NUL characters in JSON are checked by
 the API field by field, where it reads them (a NUL in a field it ignores is no error).
+
+On the way out, ``Response`` encodes text that is not valid Unicode with replacement
+characters instead of failing: text stored before the edges refused it (a tag with a lone
+surrogate) made the attendee's page, their CSV and vCard exports and the follow-up export
+answer 500.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from flask import Response as FlaskResponse
 from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
@@ -74,3 +81,20 @@ def _check_json(value: Any) -> None:
                 stack += ((child, depth + 1) for child in item.values())
             else:
                 stack += ((child, depth + 1) for child in item)
+
+
+def _encode(text: str | bytes) -> bytes:
+    return text.encode("utf-8", "replace") if isinstance(text, str) else text
+
+
+class Response(FlaskResponse):
+    """Flask's response, whose text is encoded with "?" for what is not valid Unicode."""
+
+    def set_data(self, value: bytes | str) -> None:
+        """Set the body; text that cannot be encoded as UTF-8 gets "?" in its place."""
+        super().set_data(_encode(value))
+
+    def iter_encoded(self) -> Iterator[bytes]:
+        """The body as bytes, streamed bodies included, encoded as ``set_data`` does."""
+        body: Iterable[str | bytes] = self.response
+        return (_encode(item) for item in body)

@@ -186,3 +186,30 @@ def test_csv_import_of_encoded_surrogates_is_refused(client, auth, make_organize
     assert response.status_code == 422 and b"UTF-8" in response.data
     assert b"line 3" in response.data
     assert _count(Attendee) == 0
+
+
+def test_pages_survive_text_stored_before_the_edges_refused_it(client, auth, make_organizer,
+                                                               make_event, make_attendee):
+    """A tag with a lone surrogate, stored before the API refused them, made the attendee's
+    page, their exports and the organizer's follow-up export answer 500."""
+    from sqlalchemy import update
+
+    from eventnet.database import write_transaction
+    from eventnet.models import Connection
+
+    organizer = make_organizer()
+    event = make_event(organizer=organizer)
+    ann, bob = make_attendee(event, "Ann"), make_attendee(event, "Bob")
+    scan_badge(ann.id, event.id, bob.badge.token, note="Rust")
+    with write_transaction() as session:
+        session.execute(update(Scan).values(tags=["bad \ud800 tag"]))
+        session.execute(update(Connection).values(a_tags=["bad \ud800 tag"],
+                                                  b_tags=["bad \ud800 tag"]))
+    auth.attendee(ann)
+    auth.organizer(organizer.email)
+    for path in (f"/e/{event.slug}/me", f"/e/{event.slug}/me/connections.csv",
+                 f"/e/{event.slug}/me/connections.vcf",
+                 f"/events/{event.slug}/followups/export.json"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.get_data().decode("utf-8").count("Bob") >= 1, path  # valid UTF-8

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,6 +24,7 @@ from eventnet.services.events import get_event
 from eventnet.services.tokens import InvalidLink
 from eventnet.web.attendee import bp
 from eventnet.web.auth import current_attendee
+from eventnet.web.edge import Response  # text that cannot fail to encode
 
 
 class IntroRequestForm(FlaskForm):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template
+from flask import render_template
 from flask_login import login_required
 
 from eventnet.services import exports as export_service
 from eventnet.web.auth import organizer_event
+from eventnet.web.edge import Response  # text that cannot fail to encode
 from eventnet.web.organizer import bp
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -21,6 +21,7 @@ from eventnet.services.attendees import list_attendees
 from eventnet.services.errors import EventnetError
 from eventnet.web import row_id
 from eventnet.web.auth import organizer_event
+from eventnet.web.edge import Response  # text that cannot fail to encode
 from eventnet.web.organizer import bp
 
 

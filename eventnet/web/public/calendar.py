@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import abort
 
 from eventnet.services.events import get_event
 from eventnet.services.mail_files import calendar_filename, event_calendar
+from eventnet.web.edge import Response  # text that cannot fail to encode
 from eventnet.web.public import bp
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Response,
     abort,
     flash,
     jsonify,
@@ -36,6 +35,7 @@ from eventnet.services.errors import EventnetError
 from eventnet.services.events import get_event
 from eventnet.web import error_response, limits
 from eventnet.web.auth import current_attendee
+from eventnet.web.edge import Response  # text that cannot fail to encode
 from eventnet.web.scan import bp
 from eventnet.web.scan.forms import IdentifyForm, NoteForm, ScanForm
 
