@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from eventnet.web.limits import SweptMemoryStorage
+from tests.clock import limiter_clock  # noqa: F401
 
 
 def test_the_sweep_runs_once_a_second_not_every_10_ms():
@@ -17,10 +16,11 @@ def test_the_sweep_runs_once_a_second_not_every_10_ms():
     assert storage.timer.interval == SweptMemoryStorage.SWEEP_SECONDS
 
 
-def test_an_expired_key_reads_as_expired_before_any_sweep():
+def test_an_expired_key_reads_as_expired_before_any_sweep(limiter_clock):  # noqa: F811
     storage = SweptMemoryStorage("eventnet-memory://")
     storage.SWEEP_SECONDS = 60.0  # no sweep during this test
     storage.incr("k", expiry=1)
+    limiter_clock.advance(0.9)
     assert storage.get("k") == 1
-    time.sleep(1.1)
+    limiter_clock.advance(0.2)
     assert storage.get("k") == 0

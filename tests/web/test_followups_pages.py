@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from eventnet.extensions import db
 from eventnet.models import Attendee, Event, Introduction, utcnow
@@ -181,14 +181,29 @@ def test_send_runs_outside_the_request_and_one_run_at_a_time(
 
 def test_a_live_run_renews_its_lease_and_lets_go_at_the_end(
         app: Any, ev: Any, monkeypatch: Any) -> None:
-    """A run longer than the lease keeps the event (it renews); once it ends, it lets go."""
-    monkeypatch.setattr(followup_sending, "PREPARING_LEASE", timedelta(seconds=0.6))
-    monkeypatch.setattr(followup_sending, "LEASE_RENEW_SECONDS", 0.1)
+    """A run longer than the lease keeps the event (it renews); once it ends, it lets go.
+
+    The run's clock is the test's: three minutes of work pass (the lease is two) without
+    the test depending on how fast the renewing thread gets the CPU; it waits for each
+    renewal instead.
+    """
+    now = [utcnow()]
+    monkeypatch.setattr(followup_sending, "utcnow", lambda: now[0])
+    monkeypatch.setattr(followup_sending, "LEASE_RENEW_SECONDS", 0.01)
     held_during_the_run: list[bool] = []
 
-    def slow(event_id: int, **kwargs: Any) -> Any:
-        time.sleep(1.5)  # more than twice the lease
+    def lease_until() -> Any:
         db.session.rollback()  # read as a page request would: in a fresh transaction
+        return db.session.scalar(select(Event.followups_preparing_until)
+                                 .where(Event.id == ev.event.id))
+
+    def slow(event_id: int, **kwargs: Any) -> Any:
+        for _ in range(3):
+            now[0] += timedelta(minutes=1)  # a minute of work
+            renewed = now[0] + followup_sending.PREPARING_LEASE - timedelta(seconds=1)
+            deadline = time.monotonic() + 60
+            while lease_until() < renewed and time.monotonic() < deadline:
+                time.sleep(0.01)  # until the keeper renewed the lease for this minute
         held_during_the_run.append(followup_sending.is_preparing(event_id))
 
     monkeypatch.setattr(followup_sending, "send_followups", slow)

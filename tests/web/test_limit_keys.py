@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.clock import limiter_clock  # noqa: F401  (fixture of limited_app)
 from tests.web.test_scan_ratelimits import limited_app  # noqa: F401  (fixture)
 
 REDIS_URL = os.environ.get("EVENTNET_TEST_REDIS_URL")
