@@ -2,11 +2,13 @@
 
 Run on each machine that should deliver mail (see docs/followups.md)::
 
-    celery -A eventnet.mail.tasks worker --concurrency 2
-    celery -A eventnet.mail.tasks beat          # exactly one, anywhere: retries, reminders
+    celery -A eventnet.mail.tasks worker --beat --concurrency 2
 
 Each task opens the app and claims its messages in the database, so several workers on
-several machines never send the same message twice; the broker only carries ids.
+several machines never send the same message twice; the broker only carries ids. For the
+same reason the periodic tasks (retries, leftovers, reminders) are safe to schedule from
+several embedded beats (``--beat``) at once, or from one ``celery beat`` anywhere. A worker
+that starts delivers what is due at once, beat or no beat.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_ready
 
 DEFAULT_QUEUE = "eventnet"
 #: seconds between two passes of the periodic tasks (retries with backoff, leftovers)
@@ -107,6 +110,13 @@ def deliver_due_task(limit: int = 200) -> int:
             return deliver_due(limit=limit).sent
         finally:
             db.session.remove()
+
+
+@worker_ready.connect
+def deliver_due_on_start(sender: Any = None, **_kwargs: Any) -> None:
+    """A worker that starts sends what is due: mail queued while no worker (or no beat) ran
+    must not wait for a person to run ``deliver_due``."""
+    deliver_due_task.delay()
 
 
 @celery_app.task(name="eventnet.maintain_introductions")

@@ -112,3 +112,18 @@ def test_a_broker_that_is_down_is_a_clear_error_and_holds_nothing(
         assert result.queued == 5 and followup_sending.progress(event.id)["queued"] == 5
     finally:
         app.config.update(BROKER_URL=None)
+
+
+def test_a_worker_that_starts_sends_what_was_queued_before(
+        app: Any, make_event: Any, make_attendee: Any, smtp: Any, tmp_path: Path,
+        monkeypatch: Any) -> None:
+    """Mail queued while no worker ran goes out when one starts, with no beat and no
+    person running `deliver_due`."""
+    from eventnet.services import followup_mail
+
+    monkeypatch.setitem(app.config, "MAIL_SYNC", False)  # queued only: nobody delivers
+    event = _five_who_met(make_event, make_attendee)
+    assert followup_mail.queue_followups(event.id).queued == 5
+    assert not smtp.messages
+    with celery_worker(app, smtp, tmp_path) as worker:
+        _wait_for_five(worker, smtp, tmp_path)
