@@ -1,4 +1,5 @@
-"""Printable badge PDFs (reportlab): one badge per A6 page, or six 4 x 3 in inserts per sheet."""
+"""Printable badge PDFs (reportlab): one badge per A6 page, one 4 x 3 in label per page, or six
+4 x 3 in inserts per sheet."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from eventnet.badges.text import (
     text_width,
 )
 
-LAYOUTS = ("a6", "sheet-6")
+LAYOUTS = ("a6", "label", "sheet-6")
 PAPERS = ("a4", "letter")
 MAX_INTERESTS = 4
 SHEET_BADGE_SIZE = (4 * inch, 3 * inch)  # the common name-badge insert, landscape
@@ -155,13 +156,16 @@ def _draw_a6(canvas: Canvas, card: BadgeCard) -> None:
     _draw_qr(canvas, card.url, (width - qr_size) / 2, 14, qr_size)
 
 
-def _draw_insert(canvas: Canvas, card: BadgeCard, x: float, y: float) -> None:
-    """One landscape 4 x 3 in insert with its lower-left corner at (x, y)."""
+def _draw_insert(canvas: Canvas, card: BadgeCard, x: float, y: float, *,
+                 cut_line: bool = True) -> None:
+    """One landscape 4 x 3 in insert with its lower-left corner at (x, y); ``cut_line``
+    draws its outline (for cutting it out of a sheet; a label printer needs none)."""
     width, height = SHEET_BADGE_SIZE
     padding, qr_size, qr_margin = 12.0, 150.0, 6.0
-    canvas.setStrokeGray(_CUT)
-    canvas.setLineWidth(0.4)
-    canvas.rect(x, y, width, height, stroke=1, fill=0)
+    if cut_line:
+        canvas.setStrokeGray(_CUT)
+        canvas.setLineWidth(0.4)
+        canvas.rect(x, y, width, height, stroke=1, fill=0)
     header = _Column(canvas, x + padding, y + height - padding, width - 2 * padding, "left")
     header.line(card.event_name, _Style(REGULAR, 8, 6, _MUTED), space_after=2)
     header.line(card.name, _Style(BOLD, 26, 9), may_wrap=True)
@@ -213,8 +217,9 @@ def _draw_sheets(canvas: Canvas, cards: Sequence[BadgeCard], page: tuple[float, 
 
 
 def render_badges_pdf(cards: Sequence[BadgeCard], layout: str = "a6", paper: str = "a4") -> bytes:
-    """Render ``cards`` as a printable PDF in ``layout`` (see LAYOUTS) on ``paper`` (see PAPERS;
-    only used by "sheet-6"). Raises ValueError for an unknown layout or paper, or no cards."""
+    """Render ``cards`` as a printable PDF in ``layout`` (see LAYOUTS: "a6" and "label" put one
+    badge on each page of their size) on ``paper`` (see PAPERS; only used by "sheet-6").
+    Raises ValueError for an unknown layout or paper, or no cards."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown badge layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
     if paper not in PAPERS:
@@ -222,7 +227,7 @@ def render_badges_pdf(cards: Sequence[BadgeCard], layout: str = "a6", paper: str
     if not cards:
         raise ValueError("no badges to render")
     register_fonts()
-    page = A6 if layout == "a6" else _PAGE_SIZES[paper]
+    page = {"a6": A6, "label": SHEET_BADGE_SIZE}.get(layout) or _PAGE_SIZES[paper]
     buffer = BytesIO()
     canvas = Canvas(buffer, pagesize=page, pageCompression=1)
     event_names = {card.event_name for card in cards}
@@ -232,6 +237,10 @@ def render_badges_pdf(cards: Sequence[BadgeCard], layout: str = "a6", paper: str
     if layout == "a6":
         for card in cards:
             _draw_a6(canvas, card)
+            canvas.showPage()
+    elif layout == "label":
+        for card in cards:
+            _draw_insert(canvas, card, 0, 0, cut_line=False)
             canvas.showPage()
     else:
         _draw_sheets(canvas, cards, page)

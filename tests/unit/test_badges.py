@@ -168,6 +168,17 @@ def test_a6_qr_scans_to_its_own_url_and_is_vector() -> None:
     assert all(not page.images for page in reader.pages)
 
 
+def test_a_label_is_one_4_by_3_inch_page_per_badge_that_scans_to_its_url() -> None:
+    cards = [make_card(index) for index in range(2)]
+    pdf = render_badges_pdf(cards, "label")
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert [[round(float(side)) for side in page.mediabox[2:]] for page in reader.pages] == [
+        [288, 216], [288, 216]]
+    for index, card in enumerate(cards):
+        assert card.name in reader.pages[index].extract_text()
+        assert decode_all(page_image(pdf, index)) == [card.url]
+
+
 @pytest.mark.parametrize(("paper", "size"), [("a4", (595, 842)), ("letter", (612, 792))])
 def test_every_qr_on_a_sheet_scans_to_exactly_its_url(paper: str, size: tuple[int, int]) -> None:
     cards = [make_card(index) for index in range(8)]
@@ -192,7 +203,8 @@ def test_long_names_shrink_or_wrap_and_stay_inside_the_badge(layout: str) -> Non
     pdf = render_badges_pdf(cards, layout)
     document = pdf_pages(pdf)
     width, height = document[0].get_size()
-    badges = [(0.0, 0.0, width, height)] if layout == "a6" else sheet_slots(width, height)
+    single = layout in ("a6", "label")
+    badges = [(0.0, 0.0, width, height)] if single else sheet_slots(width, height)
     for page in range(len(document)):
         for char, (left, bottom, right, top) in char_boxes(pdf, page):
             assert any(
@@ -263,7 +275,7 @@ def test_any_text_renders_without_crashing(
 
 
 def test_unknown_layout_or_paper_is_a_clear_value_error() -> None:
-    with pytest.raises(ValueError, match=r"unknown badge layout 'a5'.*a6, sheet-6"):
+    with pytest.raises(ValueError, match=r"unknown badge layout 'a5'.*a6, label, sheet-6"):
         render_badges_pdf([make_card()], layout="a5")
     with pytest.raises(ValueError, match=r"unknown paper size 'legal'.*a4, letter"):
         render_badges_pdf([make_card()], layout="sheet-6", paper="legal")
