@@ -62,7 +62,8 @@ def test_no_page_reports_a_csp_violation(playwright_instance: Any, app: Any, liv
         sign_in(page, live_server)
         demo = f"/events/{DEMO_SLUG}"
         for path, ready in ((f"{demo}/", "#scans-chart"), (f"{demo}/network", "canvas"),
-                            (f"{demo}/followups", None), (f"{demo}/attendees", None),
+                            (f"{demo}/followups", None), (f"{demo}/followups/preview/2", None),
+                            (f"{demo}/attendees", None),
                             (f"{demo}/attendees/1", None), (f"{demo}/checkin", None),
                             ("/organizer/", None)):
             violations[path] = _visit(page, live_server + path, ready)

@@ -116,7 +116,12 @@ def test_tampered_links_get_a_clear_page(client: Any, ev: Any, path: str) -> Non
 def test_preview_links_do_not_act(client: Any, auth: Any, ev: Any, smtp: Any) -> None:
     auth.organizer("boss@example.org")
     page = client.get(f"/events/{ev.event.slug}/followups/preview/{ev.ada.id}")
-    assert page.status_code == 200 and b"Bob &amp;lt;script" in page.data
+    assert page.status_code == 200 and b"Bob &lt;script" in page.data  # the plain text
+    frame = client.get(f"/events/{ev.event.slug}/followups/preview/{ev.ada.id}/mail.html")
+    assert frame.status_code == 200 and b"Bob &lt;script" in frame.data  # the HTML
+    assert "sandbox" in frame.headers["Content-Security-Policy"]
+    assert "script-src" not in frame.headers["Content-Security-Policy"]
+    assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"
     client.post(f"/events/{ev.event.slug}/followups/test", data={"attendee": ev.ada.id})
     [test] = smtp.to("boss@example.org")
     assert str(test["Subject"]).startswith("[Test]")
