@@ -2,6 +2,7 @@
 
 from eventnet.models._types import MAX_ID, utcnow
 from eventnet.models.attendee import Attendee, Badge, CheckIn
+from eventnet.models.checkin_read import CheckInRead
 from eventnet.models.event import Event, Person
 from eventnet.models.intro import Introduction
 from eventnet.models.organizer import (
@@ -18,6 +19,7 @@ __all__ = [
     "Attendee",
     "Badge",
     "CheckIn",
+    "CheckInRead",
     "Community",
     "Connection",
     "Event",

@@ -288,13 +288,19 @@ def register(event_id: int, profile: Profile) -> RegistrationResult:
         else:
             check_capacity(event)
             attendee = new_attendee(event, profile, source="form")
-            message = _queue(attendee, event, "confirmation", link=magic_link(attendee))
+            message = queue_confirmation(attendee, event)
             result = RegistrationResult(attendee.id, True)
         session.flush()
         if message is not None:
             message_ids.append(message.id)
     dispatch(message_ids)
     return result
+
+
+def queue_confirmation(attendee: Attendee, event: Event) -> OutboundEmail | None:
+    """Queue the registration's confirmation, with the attendee's link, in the current
+    transaction (online registration and the door's both send it)."""
+    return _queue(attendee, event, "confirmation", link=magic_link(attendee))
 
 
 def _queue(attendee: Attendee, event: Event, kind: str, **context: Any) -> OutboundEmail | None:

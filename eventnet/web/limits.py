@@ -45,6 +45,8 @@ FAILED_SIGNINS_PER_IP = "20/minute;100/hour"
 FAILED_SIGNINS_PER_EMAIL = "10/hour"
 #: door check-in scans, per signed-in organizer or staff member
 CHECKINS_PER_USER = "240/minute"
+#: a door device's offline queue sent when the network returns (up to 500 check-ins each)
+CHECKIN_SYNCS_PER_USER = "60/minute"
 
 
 def ip_key() -> str:

@@ -1,4 +1,4 @@
-/* eventnet scanner service worker: the scanner opens with no network.
+/* eventnet scanner service worker: the scanner and the door's check-in open with no network.
  *
  * Served by Flask at /sw.js (web/scan/offline.py), which fills in VERSION (a hash of the
  * files below and of this script) and ASSETS: a deploy that changes any of them changes
@@ -11,6 +11,8 @@
  * - the scanner page (/e/<slug>/scan, and /scan, which redirects there): from the network
  *   when it answers (and kept for later), else the copy kept from the last visit. The page
  *   holds no secret: the scanner fetches the attendee's token from the server when online.
+ * - the door's check-in page (/events/<slug>/checkin, without a search): the same way. Its
+ *   roster and queue live in IndexedDB (static/js/checkin.js), not in this cache.
  */
 "use strict";
 
@@ -21,11 +23,14 @@ const PAGES_CACHE = "eventnet-scanner-pages";
 const NETWORK_WAIT_MS = 4000; // venue Wi-Fi that hangs: show the kept page after this
 
 const SCANNER_PAGE = /^\/e\/[^/]+\/scan$/;
+const CHECKIN_PAGE = /^\/events\/[^/]+\/checkin$/;
+const isKept = (path) => SCANNER_PAGE.test(path) || CHECKIN_PAGE.test(path);
 
 async function keepPage(response, path) {
   const cache = await caches.open(PAGES_CACHE);
-  // the same page answers /scan offline (online, /scan redirects to it)
-  await Promise.all([cache.put(path, response.clone()), cache.put("/scan", response.clone())]);
+  // the same scanner page answers /scan offline (online, /scan redirects to it)
+  const paths = SCANNER_PAGE.test(path) ? [path, "/scan"] : [path];
+  await Promise.all(paths.map((key) => cache.put(key, response.clone())));
 }
 
 async function keepOpenScanners() {
@@ -33,10 +38,10 @@ async function keepOpenScanners() {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   await Promise.all(windows.map(async (client) => {
     const path = new URL(client.url).pathname;
-    if (!SCANNER_PAGE.test(path)) return;
+    if (!isKept(path)) return;
     try {
       const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
-      if (response.status === 200 && SCANNER_PAGE.test(new URL(response.url).pathname)) {
+      if (response.status === 200 && isKept(new URL(response.url).pathname)) {
         await keepPage(response, path);
       }
     } catch (_) { /* offline during install: the next visit keeps it */ }
@@ -62,11 +67,13 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
-async function scannerPage(request, path) {
+async function keptPage(request, path, search) {
   const cache = await caches.open(PAGES_CACHE);
   const network = fetch(request).then(async (response) => {
-    // Only the scanner itself (not a redirect to sign in, not the list of events).
-    if (response.status === 200 && SCANNER_PAGE.test(path)) await keepPage(response, path);
+    // Only the page itself (not a redirect to sign in, not the list of events, not a search).
+    if (response.status === 200 && isKept(path) && !search) {
+      await keepPage(response, path);
+    }
     return response;
   });
   network.catch(() => {}); // answered from the cache meanwhile: nothing to report
@@ -90,8 +97,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.mode === "navigate" && (url.pathname === "/scan" || SCANNER_PAGE.test(url.pathname))) {
-    event.respondWith(scannerPage(request, url.pathname));
+  if (request.mode === "navigate" && (url.pathname === "/scan" || isKept(url.pathname))) {
+    event.respondWith(keptPage(request, url.pathname, url.search));
   } else if (ASSETS.includes(url.pathname)) {
     event.respondWith(asset(request));
   }

@@ -2,16 +2,20 @@
 
 The camera page posts each badge to a JSON endpoint (session cookie + ``X-CSRFToken``
 header); the search and sign-up forms are plain POSTs. All three call ``services.checkins``.
+Offline, the page checks badges in against the roster it keeps (``/checkin/roster``) and
+sends its queue to ``/checkin/sync`` when the network returns (see docs/scanning.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy import select
 
 from eventnet.extensions import db, limiter
 from eventnet.models import Attendee, Event
@@ -28,6 +32,9 @@ from eventnet.web.forms_common import attach_error, with_questions
 from eventnet.web.organizer import bp
 from eventnet.web.organizer.checkin_forms import CheckInForm, OnsiteForm
 
+#: the single-badge PDF sizes offered at the door (``badges.pdf`` layouts)
+PRINT_LAYOUTS = ("a6", "label")
+
 
 def _result(event: Event, attendee: Attendee, outcome: checkins.CheckInResult) -> dict[str, Any]:
     """The green/amber answer for one check-in, JSON-ready."""
@@ -38,8 +45,11 @@ def _result(event: Event, attendee: Attendee, outcome: checkins.CheckInResult) -
         colour, message = "amber", _("Already checked in at %(time)s: %(name)s", time=at,
                                      name=attendee.name)
     return {"result": colour, "message": message, "checked_in_at": at,
+            "checked_in_iso": outcome.checked_in_at.isoformat(),
             "attendee": {"id": attendee.id, "name": attendee.name,
-                         "company": attendee.company, "title": attendee.title}}
+                         "company": attendee.company, "title": attendee.title},
+            "print_url": url_for("organizer.checkin_badge_pdf", slug=event.slug,
+                                 attendee_id=attendee.id)}
 
 
 def _onsite_form(event: Event, **kwargs: Any) -> OnsiteForm:
@@ -96,7 +106,10 @@ def checkin_scan(slug: str) -> Any:
         error = nul_character("badge")
         return error_response(error.status, error.code, error.message)
     try:
-        outcome = checkins.check_in_badge(event.id, badge, by_organizer_id=current_user.id)
+        assert isinstance(body, dict)
+        outcome = checkins.check_in_badge(
+            event.id, badge, by_organizer_id=current_user.id, client_id=body.get("client_id"),
+            read_at=checkins.parse_read_at(body.get("read_at")))
     except EventnetError as exc:
         return error_response(exc.status, exc.code, exc.message)
     attendee = db.session.get(Attendee, outcome.attendee_id)
@@ -145,3 +158,73 @@ def checkin_onsite(slug: str) -> Any:
         attach_error(form, exc.field, message)  # type: ignore[arg-type]
         return _page(event, onsite=form, status=exc.status)
     return _page(event, result=_result(event, attendee, outcome), new_attendee=attendee)
+
+
+def _signed_out() -> Any:
+    return error_response(401, "signed_out", _("Sign in again to check people in."))
+
+
+@bp.get("/events/<slug>/checkin/roster")
+def checkin_roster(slug: str) -> Any:
+    """JSON: the event's roster as the door keeps it offline (names and badge tokens only),
+    with a CSRF token for this session. Staff and organizers only (404 for others)."""
+    if not current_user.is_authenticated:
+        return _signed_out()
+    event = organizer_event(slug, staff_ok=True)
+    roster = checkins.door_roster(event.id)
+    return jsonify({
+        "event": event.slug,
+        "csrf_token": generate_csrf(),
+        "attendees": [{"id": entry.attendee_id, "name": entry.name, "badges": entry.badges,
+                       "checked_in_at": entry.checked_in_at.isoformat()
+                       if entry.checked_in_at else None}
+                      for entry in roster.attendees],
+        "revoked": roster.revoked,
+    })
+
+
+@bp.post("/events/<slug>/checkin/sync")
+@limiter.limit(limits.CHECKIN_SYNCS_PER_USER, key_func=limits.organizer_key)
+def checkin_sync(slug: str) -> Any:
+    """JSON: record the check-ins a door device queued offline, each once (client ids).
+
+    400 names the first malformed field and records nothing; a badge the rules refuse
+    (unknown, revoked) gets its error in ``results`` and the others are recorded.
+    """
+    if not current_user.is_authenticated:
+        return _signed_out()
+    event = organizer_event(slug, staff_ok=True)
+    try:
+        reads = checkins.parse_door_reads(request.get_json(force=True, silent=True))
+    except EventnetError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    answers = checkins.sync_door_reads(event.id, reads, by_organizer_id=current_user.id)
+    attendees = {a.id: a for a in db.session.scalars(select(Attendee).where(
+        Attendee.id.in_([a.result.attendee_id for a in answers if a.result])))}
+    results: list[dict[str, Any]] = []
+    for answer in answers:
+        if answer.result is None:
+            assert answer.error is not None
+            results.append({"client_id": answer.client_id, "result": "red", "error": {
+                "code": answer.error.code, "message": answer.error.message}})
+        else:
+            result = _result(event, attendees[answer.result.attendee_id], answer.result)
+            results.append({"client_id": answer.client_id, **result})
+    return {"results": results}
+
+
+@bp.get("/events/<slug>/checkin/<int:attendee_id>/badge.pdf")
+@login_required
+def checkin_badge_pdf(slug: str, attendee_id: int) -> Any:
+    """One attendee's badge as a PDF to print at the door (``?layout=a6`` or ``label``)."""
+    event = organizer_event(slug, staff_ok=True)
+    layout = request.args.get("layout", "a6")
+    if layout not in PRINT_LAYOUTS:
+        return error_response(400, "invalid_layout",
+                              _("layout is one of: %(layouts)s.", layouts=", ".join(PRINT_LAYOUTS)))
+    attendee = db.session.get(Attendee, attendee_id)
+    if attendee is None or attendee.event_id != event.id or attendee.erased_at is not None:
+        return error_response(404, "not_found", _("This page does not exist."))
+    pdf = badge_service.event_badges_pdf(event, layout=layout, attendee_id=attendee.id)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="badge-{event.slug}-{attendee.id}.pdf"'})

@@ -1,4 +1,5 @@
-"""The scanner's service worker: ``/sw.js``, so the scanner opens with no network.
+"""The scanner's service worker: ``/sw.js``, so the scanner and the door's check-in page open
+with no network.
 
 Served from the root (its scope must cover both ``/scan`` and ``/e/<slug>/scan``) by a
 route rather than from ``/static`` so that it carries the version of the files it caches:
@@ -18,9 +19,11 @@ from flask import Response, current_app, url_for
 
 from eventnet.web.scan import bp
 
-#: the scanner page's static files (its template loads exactly these)
+#: the static files of the scanner page and of the door's check-in page (their templates
+#: load exactly these)
 SCANNER_ASSETS = ("css/app.css", "favicon.svg", "vendor/barcode-detector/ponyfill.js",
-                  "js/qr-camera.js", "js/scanner.js", "vendor/zxing-wasm/zxing_reader.wasm")
+                  "js/qr-camera.js", "js/scanner.js", "js/checkin.js",
+                  "vendor/zxing-wasm/zxing_reader.wasm")
 _SOURCE = "js/scanner-sw.js"
 
 
