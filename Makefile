@@ -2,29 +2,38 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+#: what running needs (`make run`), and that plus the test tool chain (`make test`)
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test install lint typecheck translations soak clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+
+$(STAMP): pyproject.toml $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): pyproject.toml $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP) $(TEST_STAMP)
 
 install: $(STAMP)
 
-## Install, create the SQLite database with the demo data, serve on http://127.0.0.1:8000
+## Install, create the SQLite database with the demo data, serve on GUNICORN_BIND
+## (default 127.0.0.1:8000; links and QR codes follow it unless EVENTNET_BASE_URL is set)
 run: $(STAMP)
 	$(BIN)/eventnet db upgrade
 	$(BIN)/eventnet demo
-	$(BIN)/gunicorn -c gunicorn.conf.py
+	EVENTNET_RUN_BANNER=1 $(BIN)/gunicorn -c gunicorn.conf.py
 
 ## Install and run the whole test suite (SQLite, plus PostgreSQL/Redis when configured)
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check eventnet tests benchmarks
 	$(BIN)/mypy
 
@@ -35,7 +44,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel compile -d eventnet/translations
 
 ## Long-running soak tests, kept out of `make test`
-soak: $(STAMP)
+soak: $(TEST_STAMP)
 	$(BIN)/pytest -p no:cacheprovider -m slow --run-slow $(PYTEST_ARGS)
 
 clean:

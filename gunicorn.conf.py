@@ -36,3 +36,19 @@ def on_starting(server):  # noqa: ANN001, ARG001
     app = create_app()
     with app.app_context():
         upgrade()
+
+
+def post_worker_init(worker):  # noqa: ANN001
+    """Under `make run` (``EVENTNET_RUN_BANNER``), end the start-up output with where to go:
+    once, when the last of the first workers is ready."""
+    if not os.environ.get("EVENTNET_RUN_BANNER") or worker.age != workers:
+        return
+    import sys
+
+    from eventnet.config import from_environ
+    from eventnet.services.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+    url = from_environ()["EVENTNET_BASE_URL"]
+    print(f"\neventnet is running: open {url}/ (organizers: {url}/organizer/sign-in)\n"
+          f"Demo organizer sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}", file=sys.stderr,
+          flush=True)

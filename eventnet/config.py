@@ -14,7 +14,8 @@ from typing import Any
 _ENV: dict[str, tuple[str, Any, Any]] = {
     "EVENTNET_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", None, str),
     "EVENTNET_SECRET_KEY": ("SECRET_KEY", None, str),
-    "EVENTNET_BASE_URL": ("EVENTNET_BASE_URL", "http://127.0.0.1:8000", lambda v: v.rstrip("/")),
+    # unset: derived from GUNICORN_BIND (base_url_for_bind), so the port is one setting
+    "EVENTNET_BASE_URL": ("EVENTNET_BASE_URL", None, lambda v: v.rstrip("/")),
     "EVENTNET_MAIL_BACKEND": ("MAIL_BACKEND", "file", str),
     "EVENTNET_MAIL_FROM": ("MAIL_FROM", "eventnet@localhost", str),
     "EVENTNET_SMTP_HOST": ("SMTP_HOST", "localhost", str),
@@ -30,6 +31,8 @@ _ENV: dict[str, tuple[str, Any, Any]] = {
     "EVENTNET_OUTBOX_CLAIM_SECONDS": ("OUTBOX_CLAIM_SECONDS", 120, int),
     # a message handed over without the server's answer is sent again this much later
     "EVENTNET_OUTBOX_RESEND_UNCONFIRMED_SECONDS": ("OUTBOX_RESEND_UNCONFIRMED_SECONDS", 300, int),
+    # days the content of mail is kept once it is sent (or given up on): eventnet.mail.retention
+    "EVENTNET_MAIL_RETENTION_DAYS": ("MAIL_RETENTION_DAYS", 3, float),
     "EVENTNET_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", "memory://", str),
     "EVENTNET_RATELIMIT_ENABLED": (
         "RATELIMIT_ENABLED", True, lambda v: v.lower() in ("1", "true", "yes")
@@ -50,7 +53,24 @@ def from_environ(environ: dict[str, str] | None = None) -> dict[str, Any]:
     for name, (key, default, parse) in _ENV.items():
         raw = environ.get(name)
         settings[key] = parse(raw) if raw not in (None, "") else default
+    if settings["EVENTNET_BASE_URL"] is None:
+        settings["EVENTNET_BASE_URL"] = base_url_for_bind(environ.get("GUNICORN_BIND") or "")
     return settings
+
+
+DEFAULT_BIND = "127.0.0.1:8000"
+
+
+def base_url_for_bind(bind: str) -> str:
+    """The address to open for gunicorn's ``GUNICORN_BIND`` (``host:port``, default
+    ``127.0.0.1:8000``): all interfaces (``0.0.0.0``, ``[::]``) read as this machine, a
+    Unix socket as the default. Behind a proxy, set ``EVENTNET_BASE_URL`` instead."""
+    bind = bind.split(",")[0].strip() or DEFAULT_BIND
+    if bind.startswith(("unix:", "fd://")):
+        bind = DEFAULT_BIND
+    host, _, port = bind.rpartition(":") if bind.rpartition(":")[2].isdigit() else (bind, "", "")
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
+    return f"http://{host}:{port or '8000'}"
 
 
 def sqlite_url(instance_path: str) -> str:
