@@ -210,8 +210,8 @@
     const queued = queuedAt.get(person.id);
     const first = [person.checked_in_at, queued].filter(Boolean).sort()[0];
     if (first) {
-      show("amber", fill(T.already, { time: hhmm.format(new Date(first)), name: person.name }),
-        T.kept);
+      // nothing new to keep: the first check-in is on the server or already queued
+      show("amber", fill(T.already, { time: hhmm.format(new Date(first)), name: person.name }));
       return;
     }
     await queuePut(Object.assign({ attendee_id: person.id }, item));
