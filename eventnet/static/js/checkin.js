@@ -243,9 +243,11 @@
 
   // --- sending the queue -------------------------------------------------------------------
   let syncing = false;
+  let syncAgain = false; // asked while sending (the network came back meanwhile): once more
   async function sync() {
-    if (syncing) return;
+    if (syncing) { syncAgain = true; return; }
     syncing = true;
+    syncAgain = false;
     try {
       const items = await queueAll();
       if (!items.length) return;
@@ -267,6 +269,7 @@
     } finally {
       syncing = false;
       await showQueue();
+      if (syncAgain) sync();
     }
   }
 
