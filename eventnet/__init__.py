@@ -60,6 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
 
+    from eventnet.web.cookie_session import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface()
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)

@@ -22,7 +22,7 @@ import select
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
@@ -242,7 +242,128 @@ def raw_write_transaction() -> Iterator[Any]:
     if _write_intent.get():
         yield session_cursor()
         return
+    with _raw_transaction(db.engine) as cursor:
+        yield cursor
+
+
+class _Job:
+    """One request's share of a group commit: its work, and how it ended."""
+
+    __slots__ = ("work", "key", "wake", "result", "is_done", "is_leader")
+
+    def __init__(self, work: Callable[[Any], Any], key: tuple[int, ...]) -> None:
+        self.work = work
+        self.key = key
+        self.wake = threading.Lock()
+        self.wake.acquire()  # released when the job is done, or when it is to lead
+        self.result: Any = None
+        self.is_done = False
+        self.is_leader = False
+
+
+#: at most this many requests' writes share one transaction
+GROUP_COMMIT_MAX = 64
+
+
+class GroupCommit:
+    """Runs the writes of concurrent requests in one transaction, one commit for all.
+
+    A request hands its work (a function of a DB-API cursor) to ``run``. When no other
+    request of this process is writing, it runs its own work at once: alone, nothing changes.
+    When one is, it waits; the writer then takes everything that queued up meanwhile, runs it
+    in one transaction, commits once, and answers each request only after that commit:
+    acknowledged still means durable. The first request still waiting then becomes the next
+    writer (no extra thread, and no hand-over when the server is idle).
+
+    If anything in the shared transaction fails (one request's work raises: a revoked badge,
+    a reused client_id), it is rolled back whole and each of its requests runs its work again
+    alone, in its own thread: one request's error never undoes another's scan, and reaches
+    its own request with its own language.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine_ref = weakref.ref(engine)
+        self._mutex = threading.Lock()
+        self._pending: list[_Job] = []
+        self._writing = False
+
+    def run(self, work: Callable[[Any], Any], key: tuple[int, ...] = ()) -> Any:
+        """Run ``work(cursor)`` in a write transaction shared with concurrent requests;
+        returns its result once committed, or raises its exception (nothing of it stored).
+
+        Works run in the order of their ``key``: the rows they lock (a pair's connection),
+        so that two processes' transactions take their locks in the same order.
+        """
+        job = _Job(work, key)
+        with self._mutex:
+            self._pending.append(job)
+            leads = not self._writing
+            self._writing = True
+        if not leads:
+            job.wake.acquire()
+        if leads or job.is_leader:
+            self._lead(job)
+        if job.is_done:
+            return job.result
+        # the shared transaction failed: this request's work, alone
+        engine = self._engine_ref()
+        assert engine is not None
+        with _raw_transaction(engine) as cursor:
+            return work(cursor)
+
+    def _lead(self, job: _Job) -> None:
+        """Write what is pending (``job`` first among it), then pass the lead on."""
+        with self._mutex:
+            batch = self._pending[:GROUP_COMMIT_MAX]
+            del self._pending[:GROUP_COMMIT_MAX]
+        try:
+            engine = self._engine_ref()
+            assert engine is not None
+            batch.sort(key=lambda queued: queued.key)
+            with _raw_transaction(engine) as cursor:
+                results = [queued.work(cursor) for queued in batch]
+            for queued, result in zip(batch, results, strict=True):
+                queued.result, queued.is_done = result, True
+        except Exception:
+            if len(batch) == 1:  # its own work alone: that is its outcome
+                raise
+            # otherwise each request runs its work again alone (see ``run``)
+        finally:
+            with self._mutex:
+                successor = self._pending[0] if self._pending else None
+                self._writing = successor is not None
+            for queued in batch:
+                if queued is not job:
+                    queued.wake.release()
+            if successor is not None:
+                successor.is_leader = True
+                successor.wake.release()
+
+
+#: per process and engine, its group commit (never one inherited through fork)
+_group_commits: weakref.WeakKeyDictionary[Engine, tuple[int, GroupCommit]] = \
+    weakref.WeakKeyDictionary()
+
+
+def group_write(work: Callable[[Any], Any], key: tuple[int, ...] = ()) -> Any:
+    """Run ``work(cursor)`` in a write transaction, committed together with the writes of
+    concurrent requests (see ``GroupCommit``); returns its result once it is durable.
+
+    Inside ``write_transaction`` it runs in that transaction instead.
+    """
+    if _write_intent.get():
+        return work(session_cursor())
     engine = db.engine
+    with _lock_guard:
+        entry = _group_commits.get(engine)
+        if entry is None or entry[0] != os.getpid():
+            entry = _group_commits[engine] = (os.getpid(), GroupCommit(engine))
+    return entry[1].run(work, key)
+
+
+@contextmanager
+def _raw_transaction(engine: Engine) -> Iterator[Any]:
+    """A write transaction on a bare DB-API cursor (see ``raw_write_transaction``)."""
     sqlite_file = _is_sqlite_file(engine)
     with _writer_lock(engine):
         connection = _writer_connection(engine) if sqlite_file else engine.raw_connection()

@@ -24,8 +24,8 @@ from sqlalchemy.orm import aliased
 
 from eventnet.database import (
     conflict_insert,
+    group_write,
     raw_read,
-    raw_write_transaction,
     session_cursor,
     write_transaction,
 )
@@ -88,6 +88,10 @@ class ScannerRef:
 TOKEN_CACHE_SECONDS = 30.0
 TOKEN_CACHE_SIZE = 20_000
 _token_cache: dict[str, tuple[float, ScannerRef]] = {}
+#: badge token → its owner's attendee id, as last seen by a scan in this process: only the
+#: order in which a group commit runs its scans (``scan_badge``); each scan looks its badge up
+#: again in its own transaction.
+_badge_owners: dict[str, int] = {}
 
 
 def scanner_for_token(token: str, *, cached: bool = False) -> ScannerRef | None:
@@ -125,6 +129,7 @@ def invalid_token() -> Unauthorized:
 def forget_cached_tokens() -> None:
     """Drop the token cache (after revoking or erasing in this process; tests)."""
     _token_cache.clear()
+    _badge_owners.clear()
 
 
 # The scan path's statements are built with SQLAlchemy once per dialect, compiled to the
@@ -364,14 +369,27 @@ def scan_badge(scanner_id: int, event_id: int, token: str, *, note: str | None =
     Invalid (self-scan, bad fields) or Unauthorized (the access token is no longer valid).
     """
     note, clean_tags = check_scan_input(note, tags, client_id, scanned_at)
-    # One transaction for the lookup and the writes: fewer round trips on the hottest path.
-    with raw_write_transaction() as cursor:
-        sql = _sql()
+    sql, is_postgresql = _sql(), db.engine.dialect.name == "postgresql"
+
+    def write(cursor: Any) -> tuple[BadgeOwner, ScanResult]:
+        # The badge lookup shares the writes' transaction: it sees a revocation or an
+        # erasure committed before them, and costs no transaction of its own.
         owner = _badge_owner(cursor, sql, event_id, token, scanner_id, token_hash)
         if owner.attendee_id == scanner_id:
             raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
-        result = _record(event_id, scanner_id, owner.attendee_id, note, clean_tags, scanned_at,
-                         client_id, source, cursor=cursor)
+        if len(_badge_owners) >= TOKEN_CACHE_SIZE:
+            _badge_owners.clear()
+        _badge_owners[token] = owner.attendee_id
+        return owner, _record(event_id, scanner_id, owner.attendee_id, note, clean_tags,
+                              scanned_at, client_id, source, cursor=cursor, sql=sql,
+                              is_postgresql=is_postgresql)
+
+    # Committed together with concurrent scans (one commit for all), in the order of the
+    # pairs whose connection rows they lock; a badge not seen before sorts first.
+    scanned_id = _badge_owners.get(token, 0)
+    written: tuple[BadgeOwner, ScanResult] = group_write(
+        write, key=tuple(sorted((scanner_id, scanned_id))))
+    owner, result = written
     if result.connection is not None:
         result.connection["other"] = owner.card
     return result
@@ -403,12 +421,17 @@ def record_scan(scanner_id: int, scanned_id: int, *, note: str | None = "",
 
 def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: list[str],
             scanned_at: datetime | None, client_id: str | None, source: str, *,
-            cursor: Any = None) -> ScanResult:
+            cursor: Any = None, sql: dict[str, _Statement] | None = None,
+            is_postgresql: bool | None = None) -> ScanResult:
     """Store one scan and fold it into the pair's connection (inside a write transaction).
 
-    Runs on ``cursor`` when given, else in the ORM session's write transaction.
+    Runs on ``cursor`` when given, else in the ORM session's write transaction. (A group
+    commit may run it in another request's thread: it then gets ``sql`` and ``is_postgresql``
+    from its own request, and uses nothing of the thread's.)
     """
-    sql = _sql()
+    sql = sql or _sql()
+    if is_postgresql is None:
+        is_postgresql = db.engine.dialect.name == "postgresql"
     cursor = cursor or session_cursor()
     now = utcnow()
     at = scanned_at or now
@@ -421,7 +444,7 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
      b_note, a_tags, b_tags, previous) = sql["upsert"].run(cursor, {
         "event_id": event_id, "a_id": a_id, "b_id": b_id, "at": at,
         "scanner_id": scanner_id, "scanned_id": scanned_id})[0]
-    if db.engine.dialect.name == "postgresql":
+    if is_postgresql:
         # The upsert may have waited for another transaction's lock on this pair; its
         # subquery still sees the snapshot from before that wait. A new statement sees the
         # scan the other transaction just committed. (SQLite writers never overlap.)
@@ -435,7 +458,7 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
     if not inserted:
         # This client_id was recorded before (a replay): nothing changes.
         # (Reused for another badge, it raises: the transaction, upsert included, rolls back.)
-        replay = _replayed(cursor, scanner_id, scanned_id, client_id or "")
+        replay = _replayed(cursor, sql, scanner_id, scanned_id, client_id or "")
         assert replay is not None
         return replay
     scan_id = inserted[0][0]
@@ -475,11 +498,11 @@ def _client_id_reused() -> Conflict:
                     code="client_id_reused", field="client_id")
 
 
-def _replayed(cursor: Any, scanner_id: int, scanned_id: int,
+def _replayed(cursor: Any, sql: dict[str, _Statement], scanner_id: int, scanned_id: int,
               client_id: str) -> ScanResult | None:
     """The stored scan with this ``client_id``, if any. Raises Conflict if for another badge."""
     a_id, b_id = sorted((scanner_id, scanned_id))
-    rows = _sql()["replayed"].run(cursor, {"scanner_id": scanner_id, "client_id": client_id,
+    rows = sql["replayed"].run(cursor, {"scanner_id": scanner_id, "client_id": client_id,
                                            "a_id": a_id, "b_id": b_id})
     if not rows:
         return None

@@ -43,13 +43,6 @@ def _scanner() -> scan_service.ScannerRef:
     return scanner
 
 
-@limiter.request_filter
-def _limits_checked_by_the_view() -> bool:
-    """Badge scans check their limits by hand (see ``limits.spend``), at a fraction of the
-    decorators' cost: Flask-Limiter skips them."""
-    return request.endpoint == "api.create_scan"
-
-
 def _json_object() -> dict[str, Any]:
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
