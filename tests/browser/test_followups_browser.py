@@ -15,7 +15,10 @@ def test_send_shows_the_run_and_its_counts_fill_in(app, live_server, page, smtp)
     sign_in(page, live_server)
     page.goto(f"{live_server}/events/{DEMO_SLUG}/followups")
     assert page.is_hidden("#fu-preparing") and page.text_content("#fu-sent") == "0"
-    page.click("text=Send follow-ups")
+    page.click("text=Send follow-ups")  # the confirmation: who gets what
+    assert "attendees will receive their follow-up" in page.text_content("main")
+    page.check("input[name=early]")  # the demo event runs until two hours from now
+    page.click("main form button[type=submit]")
     assert "being prepared and sent" in page.text_content(".flash-success")
     # the page polls: the count of sent emails reaches what the SMTP server received
     page.wait_for_function(

@@ -135,8 +135,8 @@ def test_organizer_sends_with_progress_double_click_and_retry(
     base = f"/events/{ev.event.slug}/followups"
     assert client.get(base).status_code == 200
     smtp.reject_with = "550"
-    client.post(base + "/send")
-    client.post(base + "/send")  # double click
+    client.post(base + "/send", data={"confirm": "1"})
+    client.post(base + "/send", data={"confirm": "1"})  # double click
     progress = _wait_done(client, base)
     assert progress["failed"] == 4 and progress["skipped"] == {"no_one_met": 1}
     assert "550" in progress["failures"][0]["error"]
@@ -165,12 +165,12 @@ def test_send_runs_outside_the_request_and_one_run_at_a_time(
         return real(event_id, **kwargs)
 
     monkeypatch.setattr(followup_sending, "send_followups", spy)
-    started = client.post(base + "/send", follow_redirects=True)
+    started = client.post(base + "/send", data={"confirm": "1"}, follow_redirects=True)
     assert b"are being prepared and sent" in started.data
     assert _wait_done(client, base)["sent"] == 4 and ran_in == ["eventnet-followups"]
     # a run under way (here: its lease, as another process would hold it) refuses a second
     followup_sending._take_lease(ev.event.id)
-    again = client.post(base + "/send", follow_redirects=True)
+    again = client.post(base + "/send", data={"confirm": "1"}, follow_redirects=True)
     assert b"already being prepared" in again.data and ran_in == ["eventnet-followups"]
     progress = client.get(base + "/progress.json").json
     assert progress["preparing"] and not progress["is_done"]

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import BooleanField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
 from eventnet.mail.worker import dispatch, retry_failed
@@ -25,8 +25,12 @@ from eventnet.web.edge import Response  # text that cannot fail to encode
 from eventnet.web.organizer import bp
 
 
-class SendForm(FlaskForm):
-    """Send the follow-ups of the whole event (a second click queues nothing)."""
+class ConfirmSendForm(FlaskForm):
+    """"Send N follow-ups now", after the summary (a second click queues nothing);
+    ``early`` acknowledges that the event has not ended yet (required only then)."""
+
+    confirm = HiddenField(default="1", validators=[DataRequired()])
+    early = BooleanField(_l("I know the event is not over: send the follow-ups anyway"))
 
 
 class RetryForm(FlaskForm):
@@ -47,7 +51,7 @@ def followups_page(slug: str) -> Any:
     event = organizer_event(slug)
     return render_template("organizer/followups.html", event=event,
                            progress=followup_sending.progress(event.id),
-                           attendees=list_attendees(event.id), send_form=SendForm(),
+                           attendees=list_attendees(event.id),
                            retry_form=RetryForm(), test_form=TestForm())
 
 
@@ -59,14 +63,34 @@ def followups_progress(slug: str) -> Any:
     return jsonify(followup_sending.progress(event.id))
 
 
+def _confirm_page(event: Any, form: ConfirmSendForm, status: int = 200) -> Any:
+    return render_template("organizer/followups_confirm.html", event=event, form=form,
+                           summary=followup_sending.send_summary(event)), status
+
+
+@bp.get("/events/<slug>/followups/send")
+@login_required
+def followups_send_confirm(slug: str) -> Any:
+    """Before sending: how many people get what, and a warning while the event runs."""
+    event = organizer_event(slug)
+    return _confirm_page(event, ConfirmSendForm())
+
+
 @bp.post("/events/<slug>/followups/send")
 @login_required
 def followups_send(slug: str) -> Any:
-    """Queue every due follow-up and start delivering them."""
+    """Queue every due follow-up and start delivering them, once confirmed."""
     event = organizer_event(slug)
-    if not SendForm().validate_on_submit():
+    form = ConfirmSendForm()
+    if not form.is_submitted() or not form.confirm.data:  # not from the confirmation page
+        return redirect(url_for("organizer.followups_send_confirm", slug=slug))
+    if not form.validate_on_submit():
         flash(_("The form expired. Please try again."), "error")
         return redirect(url_for("organizer.followups_page", slug=slug))
+    summary = followup_sending.send_summary(event)
+    if summary["is_running"] and not form.early.data:
+        form.early.errors = [_("The event is not over: tick the box to send anyway.")]
+        return _confirm_page(event, form, 422)
     if followup_sending.start_followups(event.id):
         flash(_("The follow-ups are being prepared and sent: the counts below follow them. "
                 "Attendees who already got theirs are left alone."), "success")
@@ -140,6 +164,18 @@ def followups_preview_pick(slug: str) -> Any:
     """Go to the preview of the attendee chosen in the page's selector."""
     organizer_event(slug)
     attendee_id = request.args.get("attendee", type=row_id)
+    if attendee_id is None:
+        flash(_("Choose an attendee."), "error")
+        return redirect(url_for("organizer.followups_page", slug=slug))
+    return redirect(url_for("organizer.followups_preview", slug=slug, attendee_id=attendee_id))
+
+
+@bp.post("/events/<slug>/followups/preview")
+@login_required
+def followups_preview_post(slug: str) -> Any:
+    """"Preview" in the page's one attendee form (which posts, for its "Send a test")."""
+    organizer_event(slug)
+    attendee_id = request.form.get("attendee", type=row_id)
     if attendee_id is None:
         flash(_("Choose an attendee."), "error")
         return redirect(url_for("organizer.followups_page", slug=slug))
