@@ -9,6 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from eventnet.cli import ServiceCommand, counted
+from eventnet.mail.retention import Purged, purge_expired
 from eventnet.mail.worker import deliver_due, retry_failed
 
 MAINTENANCE_EVERY = 600.0
@@ -25,9 +26,10 @@ group = AppGroup("outbox", help="Deliver queued mail.")
 def work(loop: bool, interval: float) -> None:
     """Send the messages that are due; once, or forever with --loop.
 
-    With --loop it also runs the introductions' maintenance (reminders, expiry) every
-    ten minutes, so the embedded setup needs no other scheduler. Right after sending
-    mail it polls every 0.1 s, until an interval passes without any.
+    With --loop it also runs the introductions' maintenance (reminders, expiry) and the
+    purge of mail past its retention every ten minutes, so the embedded setup needs no
+    other scheduler. Right after sending mail it polls every 0.1 s, until an interval
+    passes without any.
     """
     from eventnet.services.intros import maintain
 
@@ -39,6 +41,7 @@ def work(loop: bool, interval: float) -> None:
             if result.reminded or result.expired:
                 click.echo(f"introductions: {counted(result.reminded, 'reminder')}, "
                            f"{result.expired} expired")
+            _report_purge(purge_expired())
             next_maintenance = time.monotonic() + MAINTENANCE_EVERY
         stats = deliver_due()
         if stats.sent or stats.retried or stats.failed or not loop:
@@ -50,6 +53,20 @@ def work(loop: bool, interval: float) -> None:
         # second), look again soon instead of letting it pile up for a whole interval.
         busy = time.monotonic() - last_busy < interval
         time.sleep(min(interval, BUSY_INTERVAL) if busy else interval)
+
+
+@group.command("purge", cls=ServiceCommand)
+def purge() -> None:
+    """Delete the content of mail done with for longer than EVENTNET_MAIL_RETENTION_DAYS."""
+    purged = purge_expired()
+    click.echo(f"{counted(purged.bodies, 'message body', 'message bodies')} and "
+               f"{counted(purged.files, 'file')} deleted.")
+
+
+def _report_purge(purged: Purged) -> None:
+    if purged.bodies or purged.files:
+        click.echo(f"past retention: {counted(purged.bodies, 'message body', 'message bodies')}"
+                   f" and {counted(purged.files, 'file')} deleted")
 
 
 @group.command("retry", cls=ServiceCommand)

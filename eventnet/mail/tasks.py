@@ -37,6 +37,7 @@ celery_app.conf.update(
         "deliver-due": {"task": "eventnet.deliver_due", "schedule": DELIVER_DUE_EVERY},
         "maintain-introductions": {"task": "eventnet.maintain_introductions",
                                    "schedule": MAINTAIN_EVERY},
+        "purge-mail": {"task": "eventnet.purge_mail", "schedule": MAINTAIN_EVERY},
     },
 )
 
@@ -129,5 +130,18 @@ def maintain_introductions_task() -> int:
         try:
             result = maintain()
             return result.reminded + result.expired
+        finally:
+            db.session.remove()
+
+
+@celery_app.task(name="eventnet.purge_mail")
+def purge_mail_task() -> int:
+    """Delete the bodies and files of mail past its retention; returns how many bodies."""
+    from eventnet.extensions import db
+    from eventnet.mail.retention import purge_expired
+
+    with _app().app_context():
+        try:
+            return purge_expired().bodies
         finally:
             db.session.remove()

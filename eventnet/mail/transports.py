@@ -73,6 +73,16 @@ def send_one(transport: Transport, message: Outgoing) -> None:
         raise outcome
 
 
+#: the file transport's folder, in the instance folder
+FILE_DIRECTORY = "outbox"
+
+
+def eml_path(directory: str | Path, message_id: str) -> Path:
+    """Where the file transport writes the message with this Message-ID."""
+    ident = message_id.strip("<>").replace("/", "_") or "message"
+    return Path(directory) / f"{ident}.eml"
+
+
 class FileTransport:
     """Writes each message as an ``.eml`` file, for development and demos."""
 
@@ -87,8 +97,7 @@ class FileTransport:
         """Write each message to ``<directory>/<message-id>.eml``."""
         paths = []
         for message in messages:
-            ident = message.message_id.strip("<>").replace("/", "_") or "message"
-            path = self.directory / f"{ident}.eml"
+            path = eml_path(self.directory, message.message_id)
             # Local files end their lines the local way, as mail clients expect of .eml.
             path.with_suffix(".tmp").write_bytes(message.data.replace(b"\r\n", b"\n"))
             paths.append(path)
@@ -342,7 +351,7 @@ def make_transport(config: dict[str, Any], instance_path: str) -> Transport:
     """The transport the configuration asks for (``MAIL_BACKEND``: file or smtp)."""
     backend = config["MAIL_BACKEND"]
     if backend == "file":
-        return FileTransport(Path(instance_path) / "outbox")
+        return FileTransport(Path(instance_path) / FILE_DIRECTORY)
     if backend == "smtp":
         return SMTPTransport(
             config["SMTP_HOST"], int(config["SMTP_PORT"]), security=config["SMTP_SECURITY"],

@@ -59,7 +59,7 @@ from eventnet.mail.transports import (
     make_transport,
 )
 from eventnet.models import OutboundEmail, OutboundEmailBody, utcnow
-from eventnet.models.outbox import FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
+from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ CLAIM_SECONDS = 120
 RESEND_UNCONFIRMED_SECONDS = 300
 UNKNOWN_STATE = ("delivery not confirmed: the worker stopped after handing the message "
                  "to the server; it is sent again with the same Message-ID")
+NO_BODY = "not sent: its content was deleted (an erasure) before it went out"
 #: where the app keeps the rule that cancels mail its recipient may no longer receive
 CANCEL_WITHHELD = "eventnet.mail.cancel_withheld"
 
@@ -287,6 +288,14 @@ def _send_claimed(transport: Transport, claimed: list[int], stats: DeliveryStats
                                OutboundEmail.claimed_until.is_not(None)))}
     db.session.rollback()  # end the read snapshot before the first write
     rows = [found[i] for i in claimed if i in found]
+    bodiless = [row.id for row in rows if row.text is None and row.html is None]
+    if bodiless:  # its body went (an erasure) while it waited: there is nothing to send
+        with write_transaction() as session:
+            session.execute(update(OutboundEmail).where(OutboundEmail.id.in_(bodiless))
+                            .values(status=CANCELLED, claimed_until=None, last_error=NO_BODY)
+                            .execution_options(**_NO_SYNC))
+        stats.cancelled += len(bodiless)
+        rows = [row for row in rows if row.text is not None or row.html is not None]
     done: list[tuple[Any, Outgoing, Outcome]] = []  # outcomes not written yet
     since_extended = 0
     for start in range(0, len(rows), transport.batch_size):

@@ -8,17 +8,16 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from eventnet.database import write_transaction
+from eventnet.mail.redaction import scrub_person
+from eventnet.mail.retention import forget_files
 from eventnet.models import (
     Attendee,
     Connection,
     Event,
     Introduction,
-    OutboundEmail,
-    OutboundEmailBody,
     Scan,
     utcnow,
 )
-from eventnet.models.outbox import QUEUED
 from eventnet.services.errors import NotFound
 
 ERASED_NAME = "Deleted attendee"
@@ -32,11 +31,15 @@ class ErasureResult:
     scans: int
     connections: int
     introductions: int
+    #: unsent messages that went with her: hers, and those to others that named her
     messages: int
+    #: sent messages kept as log rows without their body, her name or her address
+    redacted: int = 0
 
 
 def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResult:
-    """Erase an attendee's personal data, scans, connections, introductions and queued mail.
+    """Erase an attendee's personal data, scans, connections, introductions, and every
+    stored message that names her (``eventnet.mail.redaction``) with its ``.eml`` file.
 
     The row stays, anonymous (registration and check-in counts hold), and the event's
     ``erased_scan_count`` grows by the scans removed so totals can still be reported.
@@ -59,18 +62,11 @@ def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResu
             delete(Introduction).where(or_(Introduction.requester_id == attendee_id,
                                            Introduction.recipient_id == attendee_id))
             .execution_options(synchronize_session=False)).rowcount or 0
-        # Mail not yet sent is dropped; sent mail keeps its log row without the address link.
-        messages = session.execute(
-            delete(OutboundEmail).where(OutboundEmail.attendee_id == attendee_id,
-                                        OutboundEmail.status == QUEUED)
-            .execution_options(synchronize_session=False)).rowcount or 0
-        session.execute(delete(OutboundEmailBody).where(OutboundEmailBody.email_id.in_(
-                            select(OutboundEmail.id)
-                            .where(OutboundEmail.attendee_id == attendee_id)))
-                        .execution_options(synchronize_session=False))
-        session.execute(update(OutboundEmail).where(OutboundEmail.attendee_id == attendee_id)
-                        .values(attendee_id=None, to_address="")
-                        .execution_options(synchronize_session=False))
+        # Mail not yet sent that names her goes (hers, and others' that list her); sent
+        # mail keeps its log row, without body, her name or her address.
+        scrubbed = scrub_person(session, attendee_id=attendee_id, event_id=attendee.event_id,
+                                name=attendee.name or "", email=attendee.email or "",
+                                replacement=ERASED_NAME)
         session.execute(update(Event).where(Event.id == attendee.event_id)
                         .values(erased_scan_count=Event.erased_scan_count + scans)
                         .execution_options(synchronize_session=False))
@@ -102,5 +98,7 @@ def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResu
 
         attendee.access_token_hash = sha256(attendee_access_token(attendee.id,
                                                                   attendee.secret_version))
-        result = ErasureResult(attendee_id, scans, connections, introductions, messages)
+        result = ErasureResult(attendee_id, scans, connections, introductions,
+                               scrubbed.withdrawn, scrubbed.redacted)
+    forget_files(scrubbed.message_ids)  # after the commit: files cannot be rolled back
     return result

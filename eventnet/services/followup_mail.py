@@ -389,11 +389,12 @@ def _one(event: Event, attendee_id: int) -> tuple[Any, FollowUp, dict[int, Any]]
 
 
 def preview_email(event: Event, attendee_id: int) -> dict[str, Any]:
-    """The attendee's follow-up as it is (or will be) sent; queued mail is shown as stored."""
+    """The attendee's follow-up as it is (or will be) sent; queued mail is shown as stored,
+    sent mail too until its content is purged (``eventnet.mail.retention``)."""
     stored = db.session.scalar(select(OutboundEmail).where(
         OutboundEmail.dedupe_key == dedupe_key(event.id, attendee_id)))
     row, followup, rows = _one(event, attendee_id)
-    if stored is not None:
+    if stored is not None and stored.body is not None:
         return {"attendee": row, "subject": stored.subject, "from": stored.from_address,
                 "to": stored.to_address, "reply_to": stored.reply_to,
                 "headers": dict(stored.headers or {}), "text": stored.body_text,
