@@ -2,9 +2,11 @@
 
 The mail of an event names people besides its recipient: a follow-up lists the people met
 and suggested, an introduction names the other side (and sets ``Reply-To`` to her), an
-organizer's test preview is someone's follow-up. When a person is erased, every stored
-message of her event that names her (by name or address, in the subject, the body, the
-``Reply-To`` or the last error) is found and:
+organizer's test preview is someone's follow-up, and a later event's follow-ups list the
+people to reconnect with from earlier ones. When a person is erased, every stored message
+of the events given (hers, and the community's others where nobody of her name or address
+is registered) that names her (by name or address, in the subject, the body, the
+``Reply-To`` or the last error) is found, as is all mail to her, and:
 
 - withdrawn when it has not gone out (deleted: the follow-up of someone else can be queued
   again, rendered without her, by the next "Send follow-ups");
@@ -20,6 +22,7 @@ as written in plain text and in HTML.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,9 +56,9 @@ def person_pattern(name: str, email: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w@.])(?:{alternatives})(?![\w@])", re.IGNORECASE)
 
 
-def scrub_person(session: Any, *, attendee_id: int, event_id: int | None, name: str,
+def scrub_person(session: Any, *, attendee_id: int, event_ids: Sequence[int], name: str,
                  email: str, replacement: str) -> Scrubbed:
-    """Withdraw or redact the stored messages of ``event_id`` that name the person, and
+    """Withdraw or redact the stored messages of ``event_ids`` that name the person, and
     every message to her (``attendee_id``), in the caller's transaction."""
     pattern = person_pattern(name, email)
     needles = {n for n in (name.strip(), str(escape(name.strip())), email.strip()) if n}
@@ -67,9 +70,9 @@ def scrub_person(session: Any, *, attendee_id: int, event_id: int | None, name: 
                     OutboundEmail.subject, OutboundEmail.reply_to, OutboundEmail.last_error,
                     OutboundEmail.message_id, OutboundEmailBody.text, OutboundEmailBody.html)
              .outerjoin(OutboundEmailBody, OutboundEmailBody.email_id == OutboundEmail.id))
-    if event_id is not None and mentions:
+    if event_ids and mentions:
         query = query.where(or_(OutboundEmail.attendee_id == attendee_id,
-                                (OutboundEmail.event_id == event_id) & or_(*mentions)))
+                                OutboundEmail.event_id.in_(event_ids) & or_(*mentions)))
     else:
         query = query.where(OutboundEmail.attendee_id == attendee_id)
     result = Scrubbed()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
@@ -64,7 +65,8 @@ def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResu
             .execution_options(synchronize_session=False)).rowcount or 0
         # Mail not yet sent that names her goes (hers, and others' that list her); sent
         # mail keeps its log row, without body, her name or her address.
-        scrubbed = scrub_person(session, attendee_id=attendee_id, event_id=attendee.event_id,
+        scrubbed = scrub_person(session, attendee_id=attendee_id,
+                                event_ids=_events_naming(session, attendee),
                                 name=attendee.name or "", email=attendee.email or "",
                                 replacement=ERASED_NAME)
         session.execute(update(Event).where(Event.id == attendee.event_id)
@@ -102,3 +104,18 @@ def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResu
                                scrubbed.withdrawn, scrubbed.redacted)
     forget_files(scrubbed.message_ids)  # after the commit: files cannot be rolled back
     return result
+
+
+def _events_naming(session: Any, attendee: Attendee) -> list[int]:
+    """The events whose mail may name her: hers, and the community's others (their
+    follow-ups list people to reconnect with from earlier events) where nobody registered
+    has her name or address: there, her name would be someone else's."""
+    namesakes = select(Attendee.event_id).where(
+        Attendee.id != attendee.id, Attendee.erased_at.is_(None),
+        or_(Attendee.name == attendee.name,
+            func.lower(Attendee.email) == (attendee.email or "").lower()))
+    community = select(Event.community_id).where(Event.id == attendee.event_id)
+    others = session.scalars(select(Event.id).where(
+        Event.community_id == community.scalar_subquery(), Event.id != attendee.event_id,
+        Event.id.not_in(namesakes))).all()
+    return [attendee.event_id, *others]

@@ -167,3 +167,42 @@ def test_sent_mail_content_is_purged_after_the_retention(
     result = runner.invoke(args=["outbox", "purge"])
     assert result.exit_code == 0, result.output
     assert "0 message bodies and 0 files deleted." in result.output
+
+
+def test_erasure_reaches_later_events_that_list_her_to_reconnect_with(
+        app: Any, make_event: Any, make_attendee: Any, make_organizer: Any, smtp: Any) -> None:
+    """Ben met her at the first meetup; his follow-up of the second lists her to reconnect
+    with. Erased from the first, she is gone from that mail too; a namesake's event is
+    left alone."""
+    org = make_organizer()
+    now = utcnow()
+    first = make_event(organizer=org, name="Meetup 1", starts_at=now - timedelta(days=30))
+    second = make_event(organizer=org, name="Meetup 2", starts_at=now - timedelta(days=1))
+    third = make_event(organizer=org, name="Meetup 3", starts_at=now)
+    alice = make_attendee(first, NAME, "alice.q@example.org")
+    ben1 = make_attendee(first, "Ben", "ben@example.org")
+    record_scan(alice.id, ben1.id)
+    record_scan(ben1.id, alice.id)
+    ben2 = make_attendee(second, "Ben", "ben@example.org")
+    cat2 = make_attendee(second, "Cat", "cat@example.org")
+    record_scan(ben2.id, cat2.id)
+    namesake = make_attendee(third, NAME, "another.alice@example.org")
+    with write_transaction():
+        about_namesake = queue_email(
+            kind="test", to="o@example.org", from_address="o@example.org", event_id=third.id,
+            rendered=Rendered("Hi", f"You met {NAME} at Meetup 3", ""))
+        assert about_namesake is not None
+    kept_id, alice_id, second_id = about_namesake.id, alice.id, second.id
+    assert namesake.id
+    followup_mail.queue_followups(second_id)
+    deliver_due()
+    bens = followup_mail.dedupe_key(second_id, ben2.id)
+    assert "quillfeather" in (db.session.scalar(select(OutboundEmail).where(
+        OutboundEmail.dedupe_key == bens)).body_text or "").lower()
+
+    erase_attendee(alice_id)
+
+    db.session.expire_all()
+    row = db.session.scalar(select(OutboundEmail).where(OutboundEmail.dedupe_key == bens))
+    assert row.body is None and "quillfeather" not in row.subject.lower()
+    assert NAME in db.session.get(OutboundEmail, kept_id).body_text
