@@ -350,11 +350,14 @@ def deliver_due(limit: int = 200, ids: list[int] | None = None,
 
 
 def retry_failed(event_id: int | None = None, kind: str | None = None) -> int:
-    """Put failed messages back in the queue; returns how many."""
+    """Put failed messages back in the queue, and those still unconfirmed after their last
+    attempt (with their Message-ID); returns how many."""
     with write_transaction() as session:
         # A message whose body is gone (erased, past retention) cannot be sent again.
         query = update(OutboundEmail).where(
-            OutboundEmail.status == FAILED,
+            or_(OutboundEmail.status == FAILED,
+                (OutboundEmail.status == UNCONFIRMED)
+                & (OutboundEmail.attempts >= MAX_ATTEMPTS)),
             OutboundEmail.id.in_(select(OutboundEmailBody.email_id)))
         if event_id is not None:
             query = query.where(OutboundEmail.event_id == event_id)

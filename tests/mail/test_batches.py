@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.mail.compose import Rendered
 from eventnet.mail.outbox import queue_email
 from eventnet.mail.transports import SMTPTransport, UnconfirmedError
-from eventnet.mail.worker import deliver_due
-from eventnet.models import OutboundEmail, utcnow
+from eventnet.mail.worker import MAX_ATTEMPTS, deliver_due, retry_failed
+from eventnet.models import OutboundEmail, OutboundEmailBody, utcnow
 from tests.conftest import SMTPSink, free_port
 
 
@@ -222,3 +222,25 @@ def test_a_message_never_answered_is_sent_again_after_the_wait(app: Any, smtp: A
     assert {str(m["Message-ID"]) for m in smtp.messages} == {
         m.message_id for m in unanswered.sent}
     assert {r.status for r in _rows().values()} == {"sent"}
+
+
+def test_a_message_whose_body_went_is_cancelled_not_sent_empty(app: Any, smtp: Any) -> None:
+    ids = _queue("a@example.org")
+    with write_transaction() as session:  # an erasure took its content while it waited
+        session.execute(delete(OutboundEmailBody)
+                        .where(OutboundEmailBody.email_id == ids["a@example.org"]))
+    stats = deliver_due()
+    assert stats.sent == 0 and stats.cancelled == 1 and not smtp.messages
+    assert _rows()["a@example.org"].status == "cancelled"
+
+
+def test_retry_failures_also_queues_messages_unconfirmed_after_every_attempt(
+        app: Any, smtp: Any) -> None:
+    ids = _queue("a@example.org")
+    with write_transaction() as session:
+        session.execute(update(OutboundEmail).where(OutboundEmail.id == ids["a@example.org"])
+                        .values(status="unconfirmed", attempts=MAX_ATTEMPTS,
+                                next_attempt_at=utcnow() - timedelta(days=1)))
+    assert deliver_due().sent == 0  # given up on: not sent again by itself
+    assert retry_failed() == 1  # the organizer's "Retry failures"
+    assert deliver_due().sent == 1 and _rows()["a@example.org"].status == "sent"
