@@ -29,7 +29,7 @@ def _scans_after_the_server_ended_our_sessions(make_event, make_attendee):
         assert pids
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:p) AS pid"),
                      {"p": list(pids)})
-        deadline = time.monotonic() + 10  # until the server has ended them
+        deadline = time.monotonic() + 60  # until the server has ended them (loaded CI too)
         while conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:p)"),
                            {"p": list(pids)}).scalar() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -209,7 +209,7 @@ def test_concurrent_scans_from_processes_give_exact_counts(app, make_event, make
     for p in procs:
         p.join(120)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
-    assert sum(queue.get(timeout=5) for _ in procs) == 24
+    assert sum(queue.get(timeout=60) for _ in procs) == 24
     assert _count(Scan) == 24
     db.session.rollback()
     conns = db.session.scalars(select(Connection)).all()
