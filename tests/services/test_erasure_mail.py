@@ -83,6 +83,11 @@ def test_erasure_leaves_her_in_no_stored_message_and_no_file(
     intros.answer_introduction(intro_id, alice_id, accept=True)
     # The organizer's test of Bob's follow-up, sent; and one more, not sent yet.
     followup_mail.send_test(event, bob_id, "organizer@example.org")
+    with write_transaction():  # mail to her address, not linked to her registration
+        to_her = queue_email(kind="test", to="Alice.Q@example.org", event_id=event_id,
+                             from_address="o@example.org", rendered=Rendered("Hi", "Hi", ""))
+        assert to_her is not None
+    deliver_due()
     monkeypatch.setitem(app.config, "MAIL_SYNC", False)
     followup_mail.send_test(event, bob_id, "organizer@example.org")
     # A failure whose server text names her.
