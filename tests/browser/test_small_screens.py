@@ -117,4 +117,5 @@ def test_tap_targets_and_headers_on_a_phone(app, live_server, phone):
                  f"/events/{DEMO_SLUG}/followups",
                  f"/events/{DEMO_SLUG}/network", f"/events/{DEMO_SLUG}/exports"):
         check(path, (TOPBAR, ".subnav > a"))
+    check(f"/events/{DEMO_SLUG}/checkin")  # the door staff's page: no event tabs
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
