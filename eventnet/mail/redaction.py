@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import escape
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from eventnet.models import OutboundEmail, OutboundEmailBody
 from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, UNCONFIRMED
@@ -56,24 +56,77 @@ def person_pattern(name: str, email: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w@.])(?:{alternatives})(?![\w@])", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """The messages whose bodies may name her, found before the write transaction."""
+
+    name: str
+    email: str
+    #: messages of the events whose text or HTML part mentions her
+    ids: frozenset[int]
+    #: the highest message id there was: later ones are searched again
+    up_to: int
+
+
+def _needles(name: str, email: str) -> set[str]:
+    return {n for n in (name.strip(), str(escape(name.strip())), email.strip()) if n}
+
+
+def _mentions(columns: Sequence[Any], needles: set[str]) -> list[Any]:
+    return [column.icontains(n, autoescape=True) for n in needles for column in columns]
+
+
+_BODY_COLUMNS = (OutboundEmailBody.text, OutboundEmailBody.html)
+_ROW_COLUMNS = (OutboundEmail.to_address, OutboundEmail.subject, OutboundEmail.reply_to,
+                OutboundEmail.last_error)
+
+
+def find_candidates(session: Any, *, event_ids: Sequence[int], name: str,
+                    email: str) -> Candidates:
+    """Search the bodies of the events' mail for her, outside any write transaction.
+
+    Bodies are written once, so what is found stays true; the LIKE over every body of an
+    event (a second or more for a large one) then holds no write lock.
+    """
+    needles = _needles(name, email)
+    up_to = session.scalar(select(func.max(OutboundEmail.id))) or 0
+    ids: frozenset[int] = frozenset()
+    if event_ids and needles:
+        ids = frozenset(session.scalars(
+            select(OutboundEmailBody.email_id)
+            .join(OutboundEmail, OutboundEmail.id == OutboundEmailBody.email_id)
+            .where(OutboundEmail.event_id.in_(event_ids), OutboundEmail.id <= up_to,
+                   or_(*_mentions(_BODY_COLUMNS, needles)))))
+    return Candidates(name, email, ids, up_to)
+
+
 def scrub_person(session: Any, *, attendee_id: int, event_ids: Sequence[int], name: str,
-                 email: str, replacement: str) -> Scrubbed:
+                 email: str, replacement: str,
+                 candidates: Candidates | None = None) -> Scrubbed:
     """Withdraw or redact the stored messages of ``event_ids`` that name the person, and
-    every message to her (``attendee_id``), in the caller's transaction."""
+    every message to her (``attendee_id``), in the caller's transaction.
+
+    ``candidates`` (``find_candidates`` for the same name and address) spares searching
+    the bodies the search already covered.
+    """
     pattern = person_pattern(name, email)
-    needles = {n for n in (name.strip(), str(escape(name.strip())), email.strip()) if n}
-    text_columns = (OutboundEmail.to_address, OutboundEmail.subject, OutboundEmail.reply_to,
-                    OutboundEmail.last_error, OutboundEmailBody.text, OutboundEmailBody.html)
-    # The database narrows the event's mail down (LIKE); the pattern then decides on words.
-    mentions = [column.icontains(n, autoescape=True) for n in needles for column in text_columns]
+    needles = _needles(name, email)
+    # The database narrows the events' mail down (LIKE); the pattern then decides on words.
+    in_bodies = or_(*_mentions(_BODY_COLUMNS, needles)) if needles else None
+    if candidates is not None and (candidates.name, candidates.email) == (name, email):
+        searched = OutboundEmail.id <= candidates.up_to
+        in_bodies = or_(OutboundEmail.id.in_(candidates.ids),
+                        ~searched & in_bodies) if in_bodies is not None else None
     query = (select(OutboundEmail.id, OutboundEmail.status, OutboundEmail.attendee_id,
                     OutboundEmail.to_address, OutboundEmail.subject, OutboundEmail.reply_to,
                     OutboundEmail.last_error, OutboundEmail.message_id,
                     OutboundEmailBody.text, OutboundEmailBody.html)
              .outerjoin(OutboundEmailBody, OutboundEmailBody.email_id == OutboundEmail.id))
-    if event_ids and mentions:
-        query = query.where(or_(OutboundEmail.attendee_id == attendee_id,
-                                OutboundEmail.event_id.in_(event_ids) & or_(*mentions)))
+    if event_ids and in_bodies is not None:
+        query = query.where(or_(
+            OutboundEmail.attendee_id == attendee_id,
+            OutboundEmail.event_id.in_(event_ids)
+            & or_(in_bodies, *_mentions(_ROW_COLUMNS, needles))))
     else:
         query = query.where(OutboundEmail.attendee_id == attendee_id)
     result = Scrubbed()

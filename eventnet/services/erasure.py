@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from eventnet.database import write_transaction
-from eventnet.mail.redaction import scrub_person
+from eventnet.extensions import db
+from eventnet.mail.redaction import find_candidates, scrub_person
 from eventnet.mail.retention import forget_files
 from eventnet.models import (
     Attendee,
@@ -46,8 +47,15 @@ def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResu
     ``erased_scan_count`` grows by the scans removed so totals can still be reported.
     Raises NotFound (unknown, already erased, or not of ``event_id``).
     """
+    attendee = db.session.get(Attendee, attendee_id)
+    if attendee is None or attendee.erased_at is not None or (
+            event_id is not None and attendee.event_id != event_id):
+        raise NotFound(_("No such attendee."))
+    # The slow part (a LIKE over every body of her events) before the write lock is taken.
+    candidates = find_candidates(db.session, event_ids=_events_naming(db.session, attendee),
+                                 name=attendee.name or "", email=attendee.email or "")
     with write_transaction() as session:
-        attendee = session.get(Attendee, attendee_id)
+        attendee = session.get(Attendee, attendee_id, populate_existing=True)
         if attendee is None or attendee.erased_at is not None or (
                 event_id is not None and attendee.event_id != event_id):
             raise NotFound(_("No such attendee."))
@@ -68,7 +76,7 @@ def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResu
         scrubbed = scrub_person(session, attendee_id=attendee_id,
                                 event_ids=_events_naming(session, attendee),
                                 name=attendee.name or "", email=attendee.email or "",
-                                replacement=ERASED_NAME)
+                                replacement=ERASED_NAME, candidates=candidates)
         session.execute(update(Event).where(Event.id == attendee.event_id)
                         .values(erased_scan_count=Event.erased_scan_count + scans)
                         .execution_options(synchronize_session=False))

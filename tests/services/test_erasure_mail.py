@@ -211,3 +211,38 @@ def test_erasure_reaches_later_events_that_list_her_to_reconnect_with(
     row = db.session.scalar(select(OutboundEmail).where(OutboundEmail.dedupe_key == bens))
     assert row.body is None and "quillfeather" not in row.subject.lower()
     assert NAME in db.session.get(OutboundEmail, kept_id).body_text
+
+
+def test_mail_queued_after_the_search_of_the_bodies_is_found_too(
+        app: Any, make_event: Any, make_attendee: Any) -> None:
+    """The bodies are searched before the write lock; what was queued since is searched
+    again inside it."""
+    from eventnet.mail.redaction import find_candidates, scrub_person
+
+    event = make_event()
+    event_id = event.id
+    alice = make_attendee(event, NAME, "alice.q@example.org")
+    alice_id = alice.id
+
+    def queue_naming_her(subject: str) -> int:
+        with write_transaction():
+            message = queue_email(kind="test", to="o@example.org", from_address="o@example.org",
+                                  event_id=event_id,
+                                  rendered=Rendered(subject, f"You met {NAME}.", ""))
+            assert message is not None
+            db.session.flush()
+            return int(message.id)
+
+    before = queue_naming_her("before")
+    candidates = find_candidates(db.session, event_ids=[event_id], name=NAME,
+                                 email="alice.q@example.org")
+    assert before in candidates.ids
+    after = queue_naming_her("after")
+    with write_transaction() as session:
+        scrubbed = scrub_person(session, attendee_id=alice_id, event_ids=[event_id], name=NAME,
+                                email="alice.q@example.org", replacement="Deleted attendee",
+                                candidates=candidates)
+    assert scrubbed.withdrawn == 2
+    db.session.expire_all()
+    assert db.session.get(OutboundEmail, before) is None
+    assert db.session.get(OutboundEmail, after) is None
