@@ -69,7 +69,8 @@ def test_main_pages_have_no_serious_violation(app, live_server, browser, viewpor
         page.click("main button[type=submit]")
         page.wait_for_url(f"{live_server}/organizer/")
         for path in ("/organizer/", f"/events/{DEMO_SLUG}/", f"/events/{DEMO_SLUG}/attendees",
-                     f"/events/{DEMO_SLUG}/network", f"/events/{DEMO_SLUG}/followups", f"/events/{DEMO_SLUG}/checkin",
+                     f"/events/{DEMO_SLUG}/network", f"/events/{DEMO_SLUG}/followups",
+                     f"/events/{DEMO_SLUG}/checkin",
                      f"/events/{DEMO_SLUG}/followups/send", f"/events/{DEMO_SLUG}/exports",
                      f"/events/{DEMO_SLUG}/edit"):
             audit(path)
