@@ -166,18 +166,23 @@ def send_followups(event_id: int) -> QueueResult:
     return result
 
 
+def is_running(event: Event) -> bool:
+    """Whether the event is not over yet (its ``ends_at``, else ``starts_at``, is ahead):
+    meetings still to come would miss the one follow-up each attendee gets."""
+    ends_at = event.ends_at or event.starts_at
+    return ends_at is not None and utcnow() < ends_at
+
+
 def send_summary(event: Event) -> dict[str, Any]:
     """What "Send follow-ups" would do now, for the organizer to confirm: how many get
     theirs, how many got one already, how many are skipped and why, and whether the event
-    is still running (``ends_at``, else ``starts_at``, is ahead): meetings still to come
-    would miss the one email each attendee gets."""
+    is still running (see ``is_running``)."""
     state = progress(event.id)
-    ends_at = event.ends_at or event.starts_at
     return {
         "due": state["not_queued"], "already": len(queued_attendees(event.id)),
         "skipped": state["skipped"], "skipped_total": state["skipped_total"],
-        "preparing": state["preparing"], "ends_at": ends_at,
-        "is_running": ends_at is not None and utcnow() < ends_at,
+        "preparing": state["preparing"], "ends_at": event.ends_at or event.starts_at,
+        "is_running": is_running(event),
     }
 
 

@@ -87,8 +87,7 @@ def followups_send(slug: str) -> Any:
     if not form.validate_on_submit():
         flash(_("The form expired. Please try again."), "error")
         return redirect(url_for("organizer.followups_page", slug=slug))
-    summary = followup_sending.send_summary(event)
-    if summary["is_running"] and not form.early.data:
+    if followup_sending.is_running(event) and not form.early.data:
         form.early.errors = [_("The event is not over: tick the box to send anyway.")]
         return _confirm_page(event, form, 422)
     if followup_sending.start_followups(event.id):
