@@ -281,11 +281,13 @@ class GroupCommit:
     its own request with its own language.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, writers: int = 1) -> None:
         self._engine_ref = weakref.ref(engine)
         self._mutex = threading.Lock()
         self._pending: list[_Job] = []
-        self._writing = False
+        #: how many transactions may be open at once (each by a leading request)
+        self._writers = writers
+        self._writing = 0
 
     def run(self, work: Callable[[Any], Any], key: tuple[int, ...] = ()) -> Any:
         """Run ``work(cursor)`` in a write transaction shared with concurrent requests;
@@ -296,11 +298,13 @@ class GroupCommit:
         """
         job = _Job(work, key)
         with self._mutex:
-            self._pending.append(job)
-            leads = not self._writing
-            self._writing = True
+            leads = self._writing < self._writers
+            if leads:
+                self._writing += 1
+            else:
+                self._pending.append(job)
         if not leads:
-            job.wake.acquire()
+            job.wake.acquire()  # done by a writer, or made the next writer
         if leads or job.is_leader:
             self._lead(job)
         if job.is_done:
@@ -312,10 +316,10 @@ class GroupCommit:
             return work(cursor)
 
     def _lead(self, job: _Job) -> None:
-        """Write what is pending (``job`` first among it), then pass the lead on."""
+        """Write ``job`` and what is pending in one transaction, then pass the lead on."""
         with self._mutex:
-            batch = self._pending[:GROUP_COMMIT_MAX]
-            del self._pending[:GROUP_COMMIT_MAX]
+            batch = [job, *self._pending[:GROUP_COMMIT_MAX - 1]]
+            del self._pending[:GROUP_COMMIT_MAX - 1]
         try:
             engine = self._engine_ref()
             assert engine is not None
@@ -329,9 +333,11 @@ class GroupCommit:
                 raise
             # otherwise each request runs its work again alone (see ``run``)
         finally:
+            # Every waiting job leaves the queue exactly once: in a batch, or as a writer.
             with self._mutex:
-                successor = self._pending[0] if self._pending else None
-                self._writing = successor is not None
+                successor = self._pending.pop(0) if self._pending else None
+                if successor is None:
+                    self._writing -= 1
             for queued in batch:
                 if queued is not job:
                     queued.wake.release()
@@ -410,3 +416,4 @@ def conflict_insert(model: Any, dialect: str | None = None) -> Any:
     """An INSERT for ``model`` that supports ON CONFLICT DO NOTHING/UPDATE on this backend."""
     name = dialect or db.session.get_bind().dialect.name
     return postgresql.insert(model) if name == "postgresql" else sqlite.insert(model)
+
