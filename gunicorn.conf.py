@@ -38,6 +38,40 @@ def on_starting(server):  # noqa: ANN001, ARG001
         upgrade()
 
 
+def when_ready(server):  # noqa: ANN001
+    """Without a broker, run the delivery worker beside the app: `eventnet outbox work
+    --loop` sends retries and mail a killed sender left, the introductions' reminders and
+    the purge of old mail, with no other service to set up. It ends with this master,
+    however the master ends. ``EVENTNET_OUTBOX_WORKER=0``: you run it yourself."""
+    if os.environ.get("EVENTNET_OUTBOX_WORKER", "1").lower() in ("0", "false", "no"):
+        return
+    from eventnet.config import from_environ
+
+    if from_environ()["BROKER_URL"]:
+        return  # the Celery workers deliver
+    import functools
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from eventnet.mail.worker import exit_with_parent
+
+    command = [str(Path(sys.executable).with_name("eventnet")), "outbox", "work", "--loop"]
+    # preexec_fn: the master is single-threaded; the child asks to die with it
+    server.eventnet_outbox = subprocess.Popen(  # noqa: S603
+        command, preexec_fn=functools.partial(exit_with_parent, os.getpid()))  # noqa: PLW1509
+    server.log.info("delivery worker started: %s (pid %s)", " ".join(command[1:]),
+                    server.eventnet_outbox.pid)
+
+
+def on_exit(server):  # noqa: ANN001
+    """Stop the delivery worker started by ``when_ready``."""
+    outbox = getattr(server, "eventnet_outbox", None)
+    if outbox is not None and outbox.poll() is None:
+        outbox.terminate()
+        outbox.wait(timeout=30)
+
+
 def post_worker_init(worker):  # noqa: ANN001
     """Under `make run` (``EVENTNET_RUN_BANNER``), end the start-up output with where to go:
     once, when the last of the first workers is ready."""
