@@ -56,7 +56,8 @@ def when_ready(server):  # noqa: ANN001
 
     from eventnet.mail.worker import exit_with_parent
 
-    command = [str(Path(sys.executable).with_name("eventnet")), "outbox", "work", "--loop"]
+    command = [str(Path(sys.executable).with_name("eventnet")), "outbox", "work", "--loop",
+               "--with-parent", str(os.getpid())]
     # preexec_fn: the master is single-threaded; the child asks to die with it
     server.eventnet_outbox = subprocess.Popen(  # noqa: S603
         command, preexec_fn=functools.partial(exit_with_parent, os.getpid()))  # noqa: PLW1509

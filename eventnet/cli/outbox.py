@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -23,19 +24,25 @@ group = AppGroup("outbox", help="Deliver queued mail.")
 @click.option("--loop", is_flag=True, help="Keep running, polling for new mail.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
               help="Seconds between polls with --loop.")
-def work(loop: bool, interval: float) -> None:
+@click.option("--with-parent", "parent_pid", type=int, default=None, metavar="PID",
+              help="Stop when PID, the process that started this one, is gone.")
+def work(loop: bool, interval: float, parent_pid: int | None) -> None:
     """Send the messages that are due; once, or forever with --loop.
 
     With --loop it also runs the introductions' maintenance (reminders, expiry) and the
     purge of mail past its retention every ten minutes, so the embedded setup needs no
     other scheduler. Right after sending mail it polls every 0.1 s, until an interval
-    passes without any.
+    passes without any. With --with-parent (gunicorn.conf.py starts it so) it ends when
+    its parent does, also where the kernel cannot be asked to end it (not Linux).
     """
     from eventnet.services.intros import maintain
 
     next_maintenance = 0.0
     last_busy = float("-inf")
     while True:
+        if parent_pid is not None and os.getppid() != parent_pid:
+            click.echo("the process that started this worker is gone: stopping", err=True)
+            return
         if loop and time.monotonic() >= next_maintenance:
             result = maintain()
             if result.reminded or result.expired:

@@ -73,3 +73,14 @@ def test_the_app_server_delivers_what_was_left_and_takes_its_worker_along(
     while any(_is_running(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in children if _is_running(pid)], "left running after the master"
+
+
+def test_a_worker_whose_parent_is_gone_stops_by_itself(app: Any, smtp: Any) -> None:
+    """Where the kernel cannot be asked (not Linux), the loop notices by itself: told that
+    a process which is not its parent started it, it stops at once."""
+    from tests.mail.conftest import eventnet_command
+
+    done = subprocess.run(eventnet_command("outbox", "work", "--loop", "--with-parent", "1"),
+                          env=worker_env(app, smtp), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "is gone" in done.stderr
