@@ -18,7 +18,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, select, type_coerce, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 
@@ -31,7 +43,7 @@ from eventnet.database import (
 )
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, Connection, Scan, utcnow
-from eventnet.models._types import UTCDateTime
+from eventnet.models._types import JSONType, UTCDateTime
 from eventnet.services import tokens
 from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound, Unauthorized
 
@@ -88,10 +100,18 @@ class ScannerRef:
 TOKEN_CACHE_SECONDS = 30.0
 TOKEN_CACHE_SIZE = 20_000
 _token_cache: dict[str, tuple[float, ScannerRef]] = {}
-#: badge token → its owner's attendee id, as last seen by a scan in this process: only the
-#: order in which a group commit runs its scans (``scan_badge``); each scan looks its badge up
-#: again in its own transaction.
-_badge_owners: dict[str, int] = {}
+#: badge token → (expiry, its owner and their card), as last read by a scan in this process.
+#: A scan then reads nothing before it writes: its connection upsert checks, in the write
+#: transaction, that the badge is still valid, its owner not erased and still as willing to
+#: share contact details, and the scanner's access token still theirs (``upsert_checked``).
+#: When one of these changed (in any process), the scan looks the badge up again at once.
+#: Names and profiles on the card may lag an edit by up to BADGE_CACHE_SECONDS.
+BADGE_CACHE_SECONDS = 30.0
+_badge_cache: dict[str, tuple[float, BadgeOwner]] = {}
+
+
+class _OwnerChanged(Exception):
+    """The badge, its owner or the scanner changed since the cached lookup."""
 
 
 def scanner_for_token(token: str, *, cached: bool = False) -> ScannerRef | None:
@@ -129,7 +149,7 @@ def invalid_token() -> Unauthorized:
 def forget_cached_tokens() -> None:
     """Drop the token cache (after revoking or erasing in this process; tests)."""
     _token_cache.clear()
-    _badge_owners.clear()
+    _badge_cache.clear()
 
 
 # The scan path's statements are built with SQLAlchemy once per dialect, compiled to the
@@ -202,9 +222,32 @@ def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
         recorded_at=bindparam("recorded_at"), note=bindparam("note"), tags=bindparam("tags"),
         client_id=bindparam("client_id"), source=bindparam("source"),
         is_counted=bindparam("is_counted"))
+    # the same upsert, made only while the badge, its owner and the scanner are as cached
+    badge_still_valid = select(Badge.id).join(Attendee, Attendee.id == Badge.attendee_id).where(
+        Badge.token == bindparam("token"), Badge.attendee_id == bindparam("scanned_id"),
+        Badge.revoked_at.is_(None), Attendee.erased_at.is_(None),
+        Attendee.event_id == bindparam("event_id"),
+        Attendee.consent_share_contact == bindparam("consent", type_=Boolean())).exists()
+    scanner_still_valid = select(scanner.id).where(
+        scanner.id == bindparam("scanner_id"), scanner.erased_at.is_(None),
+        or_(bindparam("token_hash", type_=String()) == "",
+            scanner.access_token_hash == bindparam("token_hash", type_=String()))).exists()
+    upsert_checked = insert(Connection).from_select(
+        ["event_id", "a_id", "b_id", "first_met_at", "last_met_at", "scan_count", "a_scan_count",
+         "b_scan_count", "is_mutual", "a_note", "b_note", "a_tags", "b_tags"],
+        select(bindparam("event_id", type_=Integer()), bindparam("a_id", type_=Integer()),
+               bindparam("b_id", type_=Integer()), bindparam("at", type_=UTCDateTime()),
+               bindparam("at", type_=UTCDateTime()), literal(0), literal(0), literal(0),
+               literal(False), literal(""), literal(""), literal([], JSONType),
+               literal([], JSONType)).where(badge_still_valid, scanner_still_valid))
     previous = select(func.max(Scan.scanned_at)).where(
         Scan.scanner_id == bindparam("scanner_id"), Scan.scanned_id == bindparam("scanned_id"),
         Scan.is_counted.is_(True)).scalar_subquery()
+    connection_state = (
+        c.id, c.scan_count, c.a_scan_count, c.b_scan_count, c.first_met_at, c.last_met_at,
+        c.a_note, c.b_note, c.a_tags, c.b_tags,
+        # the scanner's last counted scan of this person, for the repeat window
+        type_coerce(previous, UTCDateTime()).label("previous"))
     statements = {
         "scanner": select(Attendee.id, Attendee.event_id).where(
             Attendee.access_token_hash == bindparam("hash"), Attendee.erased_at.is_(None)),
@@ -220,10 +263,10 @@ def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
         # the no-op update takes the row lock (PostgreSQL) and returns the current state
         "upsert": upsert.on_conflict_do_update(index_elements=["a_id", "b_id"],
                                                set_={"a_id": upsert.excluded.a_id})
-        .returning(c.id, c.scan_count, c.a_scan_count, c.b_scan_count, c.first_met_at,
-                   c.last_met_at, c.a_note, c.b_note, c.a_tags, c.b_tags,
-                   # the scanner's last counted scan of this person, for the repeat window
-                   type_coerce(previous, UTCDateTime()).label("previous")),
+        .returning(*connection_state),
+        "upsert_checked": upsert_checked.on_conflict_do_update(
+            index_elements=["a_id", "b_id"], set_={"a_id": upsert_checked.excluded.a_id})
+        .returning(*connection_state),
         "previous": select(func.max(Scan.scanned_at)).where(
             Scan.scanner_id == bindparam("scanner_id"),
             Scan.scanned_id == bindparam("scanned_id"), Scan.is_counted.is_(True)),
@@ -370,28 +413,45 @@ def scan_badge(scanner_id: int, event_id: int, token: str, *, note: str | None =
     """
     note, clean_tags = check_scan_input(note, tags, client_id, scanned_at)
     sql, is_postgresql = _sql(), db.engine.dialect.name == "postgresql"
+    now = time.monotonic()
+    cached = _badge_cache.get(token)
+    if cached is not None and cached[0] > now:
+        owner = cached[1]
+        if owner.event_id != event_id:
+            raise Conflict(_("This badge is for another event."), code="other_event")
+    else:
+        with raw_read() as cursor:
+            owner = _badge_owner(cursor, sql, event_id, token, scanner_id, token_hash)
+        if len(_badge_cache) >= TOKEN_CACHE_SIZE:
+            _badge_cache.clear()
+        _badge_cache[token] = (now + BADGE_CACHE_SECONDS, owner)
+    if owner.attendee_id == scanner_id:
+        raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
 
     def write(cursor: Any) -> tuple[BadgeOwner, ScanResult]:
-        # The badge lookup shares the writes' transaction: it sees a revocation or an
-        # erasure committed before them, and costs no transaction of its own.
-        owner = _badge_owner(cursor, sql, event_id, token, scanner_id, token_hash)
-        if owner.attendee_id == scanner_id:
-            raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
-        if len(_badge_owners) >= TOKEN_CACHE_SIZE:
-            _badge_owners.clear()
-        _badge_owners[token] = owner.attendee_id
-        return owner, _record(event_id, scanner_id, owner.attendee_id, note, clean_tags,
-                              scanned_at, client_id, source, cursor=cursor, sql=sql,
-                              is_postgresql=is_postgresql)
+        checked = owner
+        try:
+            return checked, _record(event_id, scanner_id, owner.attendee_id, note, clean_tags,
+                                    scanned_at, client_id, source, cursor=cursor, sql=sql,
+                                    is_postgresql=is_postgresql,
+                                    check=(token, owner.card["consent_share_contact"],
+                                           token_hash))
+        except _OwnerChanged:
+            # Look again, in this transaction: raises what changed (revoked, erased, token),
+            # else (a new consent) records with what the badge's owner now shows.
+            _badge_cache.pop(token, None)
+            checked = _badge_owner(cursor, sql, event_id, token, scanner_id, token_hash)
+            return checked, _record(event_id, scanner_id, checked.attendee_id, note,
+                                    clean_tags, scanned_at, client_id, source, cursor=cursor,
+                                    sql=sql, is_postgresql=is_postgresql)
 
     # Committed together with concurrent scans (one commit for all), in the order of the
-    # pairs whose connection rows they lock; a badge not seen before sorts first.
-    scanned_id = _badge_owners.get(token, 0)
+    # pairs whose connection rows they lock.
     written: tuple[BadgeOwner, ScanResult] = group_write(
-        write, key=tuple(sorted((scanner_id, scanned_id))))
-    owner, result = written
+        write, key=tuple(sorted((scanner_id, owner.attendee_id))))
+    checked, result = written
     if result.connection is not None:
-        result.connection["other"] = owner.card
+        result.connection["other"] = checked.card
     return result
 
 
@@ -422,12 +482,15 @@ def record_scan(scanner_id: int, scanned_id: int, *, note: str | None = "",
 def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: list[str],
             scanned_at: datetime | None, client_id: str | None, source: str, *,
             cursor: Any = None, sql: dict[str, _Statement] | None = None,
-            is_postgresql: bool | None = None) -> ScanResult:
+            is_postgresql: bool | None = None,
+            check: tuple[str, bool, str] | None = None) -> ScanResult:
     """Store one scan and fold it into the pair's connection (inside a write transaction).
 
     Runs on ``cursor`` when given, else in the ORM session's write transaction. (A group
     commit may run it in another request's thread: it then gets ``sql`` and ``is_postgresql``
-    from its own request, and uses nothing of the thread's.)
+    from its own request, and uses nothing of the thread's.) ``check``: (badge token, its
+    owner's consent to share contact details, the scanner's access token hash) as cached;
+    raises _OwnerChanged, having written nothing, when they no longer hold.
     """
     sql = sql or _sql()
     if is_postgresql is None:
@@ -440,10 +503,17 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
 
     # Upsert the pair's connection first: it creates the row, or (PostgreSQL) locks it until
     # the commit, so that same-pair scans are applied one after the other.
+    params = {"event_id": event_id, "a_id": a_id, "b_id": b_id, "at": at,
+              "scanner_id": scanner_id, "scanned_id": scanned_id}
+    if check is None:
+        rows = sql["upsert"].run(cursor, params)
+    else:
+        params.update(token=check[0], consent=check[1], token_hash=check[2])
+        rows = sql["upsert_checked"].run(cursor, params)
+        if not rows:
+            raise _OwnerChanged
     (conn_id, scan_count, a_scan_count, b_scan_count, first_met_at, last_met_at, a_note,
-     b_note, a_tags, b_tags, previous) = sql["upsert"].run(cursor, {
-        "event_id": event_id, "a_id": a_id, "b_id": b_id, "at": at,
-        "scanner_id": scanner_id, "scanned_id": scanned_id})[0]
+     b_note, a_tags, b_tags, previous) = rows[0]
     if is_postgresql:
         # The upsert may have waited for another transaction's lock on this pair; its
         # subquery still sees the snapshot from before that wait. A new statement sees the
