@@ -243,6 +243,12 @@ def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
     previous = select(func.max(Scan.scanned_at)).where(
         Scan.scanner_id == bindparam("scanner_id"), Scan.scanned_id == bindparam("scanned_id"),
         Scan.is_counted.is_(True)).scalar_subquery()
+    fold = update(Connection).where(Connection.id == bindparam("conn_id")).values(
+        scan_count=bindparam("scan_count"), a_scan_count=bindparam("a_count"),
+        b_scan_count=bindparam("b_count"), first_met_at=bindparam("first"),
+        last_met_at=bindparam("last"), is_mutual=bindparam("mutual"),
+        a_note=bindparam("a_note_new"), b_note=bindparam("b_note_new"),
+        a_tags=bindparam("a_tags_new"), b_tags=bindparam("b_tags_new"))
     connection_state = (
         c.id, c.scan_count, c.a_scan_count, c.b_scan_count, c.first_met_at, c.last_met_at,
         c.a_note, c.b_note, c.a_tags, c.b_tags,
@@ -277,13 +283,13 @@ def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
                                     Connection.b_id == bindparam("b_id")))
         .where(Scan.scanner_id == bindparam("scanner_id"),
                Scan.client_id == bindparam("client_id")),
-        "update": update(Connection).where(Connection.id == bindparam("conn_id")).values(
-            scan_count=bindparam("scan_count"), a_scan_count=bindparam("a_count"),
-            b_scan_count=bindparam("b_count"), first_met_at=bindparam("first"),
-            last_met_at=bindparam("last"), is_mutual=bindparam("mutual"),
-            a_note=bindparam("a_note_new"), b_note=bindparam("b_note_new"),
-            a_tags=bindparam("a_tags_new"), b_tags=bindparam("b_tags_new")),
+        "update": fold,
     }
+    if dialect.name == "postgresql":
+        # the scan row, and the fold only if the scan was new: one statement, one round trip
+        new_scan = statements["scan"].cte("new_scan")
+        statements["scan_and_update"] = fold.where(new_scan.c.id.is_not(None)) \
+            .add_cte(new_scan).returning(new_scan.c.id)
     built = {name: _Statement(statement, dialect) for name, statement in statements.items()}
     _statements[dialect.name] = built
     return built
@@ -521,18 +527,6 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
         previous = sql["previous"].run(cursor, {"scanner_id": scanner_id,
                                                 "scanned_id": scanned_id})[0][0]
     is_counted = previous is None or abs(at - previous) >= REPEAT_WINDOW
-    inserted = sql["scan"].run(cursor, {
-        "event_id": event_id, "scanner_id": scanner_id, "scanned_id": scanned_id,
-        "scanned_at": at, "recorded_at": now, "note": note, "tags": tags,
-        "client_id": client_id, "source": source, "is_counted": is_counted})
-    if not inserted:
-        # This client_id was recorded before (a replay): nothing changes.
-        # (Reused for another badge, it raises: the transaction, upsert included, rolls back.)
-        replay = _replayed(cursor, sql, scanner_id, scanned_id, client_id or "")
-        assert replay is not None
-        return replay
-    scan_id = inserted[0][0]
-
     counts = {"a": a_scan_count, "b": b_scan_count}
     if is_counted:
         counts[side] += 1
@@ -551,7 +545,23 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
         "a_note_new": notes["a"], "b_note_new": notes["b"],
         "a_tags_new": all_tags["a"], "b_tags_new": all_tags["b"],
     }
-    sql["update"].run(cursor, state)
+    row = {"event_id": event_id, "scanner_id": scanner_id, "scanned_id": scanned_id,
+           "scanned_at": at, "recorded_at": now, "note": note, "tags": tags,
+           "client_id": client_id, "source": source, "is_counted": is_counted}
+    if is_postgresql:
+        # One round trip: the scan row, and the connection's new state only if it was new.
+        inserted = sql["scan_and_update"].run(cursor, {**row, **state})
+    else:
+        inserted = sql["scan"].run(cursor, row)
+        if inserted:
+            sql["update"].run(cursor, state)
+    if not inserted:
+        # This client_id was recorded before (a replay): nothing changes.
+        # (Reused for another badge, it raises: the transaction, upsert included, rolls back.)
+        replay = _replayed(cursor, sql, scanner_id, scanned_id, client_id or "")
+        assert replay is not None
+        return replay
+    scan_id = inserted[0][0]
     other = "b" if side == "a" else "a"
     view = {
         "id": conn_id, "first_met_at": state["first"], "last_met_at": state["last"],
