@@ -42,10 +42,12 @@ PHASES: dict[str, list[tuple[str, str]]] = {
         ("web/limits.py", "spend"), ("web/limits.py", "ensure_left")],
     "badge lookup": [("services/scans.py", "badge_owner_cached"),
                      ("services/scans.py", "_badge_owner")],
-    "the scan row": [("services/scans.py", "stmt_scan")],
+    # on PostgreSQL since issue 15 one statement writes the scan row and the connection's fold
+    "the scan row": [("services/scans.py", "stmt_scan"),
+                     ("services/scans.py", "stmt_scan_and_update")],
     "the connection fold (upsert, repeat window, update)": [
-        ("services/scans.py", "stmt_upsert"), ("services/scans.py", "stmt_previous"),
-        ("services/scans.py", "stmt_update"), ("services/scans.py", "fold")],
+        ("services/scans.py", "stmt_upsert"), ("services/scans.py", "stmt_upsert_checked"),
+        ("services/scans.py", "stmt_previous"), ("services/scans.py", "stmt_update")],
     "BEGIN, commit and the writer lock": [("eventnet/database.py", "raw_write_transaction"),
                                           ("eventnet/database.py", "_raw_transaction")],
     "serialization (JSON body in, answer out)": [
