@@ -24,6 +24,8 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
+    extract,
     func,
     literal,
     or_,
@@ -50,6 +52,8 @@ from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound,
 #: a second scan of the same person by the same scanner within this window is stored
 #: but does not count as another encounter
 REPEAT_WINDOW = timedelta(minutes=10)
+#: the connection's values that depend on whether a scan counts
+_COUNTED_ONLY = ("scan_count", "a_count", "b_count", "mutual")
 MAX_NOTE_LENGTH = 2000
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 50
@@ -273,9 +277,6 @@ def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
         "upsert_checked": upsert_checked.on_conflict_do_update(
             index_elements=["a_id", "b_id"], set_={"a_id": upsert_checked.excluded.a_id})
         .returning(*connection_state),
-        "previous": select(func.max(Scan.scanned_at)).where(
-            Scan.scanner_id == bindparam("scanner_id"),
-            Scan.scanned_id == bindparam("scanned_id"), Scan.is_counted.is_(True)),
         "scan": scan.on_conflict_do_nothing(index_elements=["scanner_id", "client_id"])
         .returning(Scan.id),
         "replayed": select(Scan.id, Scan.scanned_id, Scan.is_counted, Connection.id)
@@ -286,10 +287,26 @@ def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
         "update": fold,
     }
     if dialect.name == "postgresql":
-        # the scan row, and the fold only if the scan was new: one statement, one round trip
-        new_scan = statements["scan"].cte("new_scan")
-        statements["scan_and_update"] = fold.where(new_scan.c.id.is_not(None)) \
-            .add_cte(new_scan).returning(new_scan.c.id)
+        # The scan row, whether it counts, and the fold only if the scan was new, in one
+        # statement: the repeat window is decided by the statement that follows the upsert's
+        # row lock (its snapshot sees a scan of the pair committed while the upsert waited).
+        is_counted = or_(previous.is_(None), func.abs(extract(
+            "epoch", bindparam("scanned_at", type_=UTCDateTime()) - previous))
+            >= REPEAT_WINDOW.total_seconds())
+        new_scan = scan.values(is_counted=is_counted).on_conflict_do_nothing(
+            index_elements=["scanner_id", "client_id"]).returning(
+            Scan.id, Scan.is_counted).cte("new_scan")
+
+        def counted_or_repeat(name: str) -> Any:
+            return case((new_scan.c.is_counted, bindparam(name)),
+                        else_=bindparam(f"{name}_repeat"))
+
+        statements["scan_and_update"] = fold.values(
+            scan_count=counted_or_repeat("scan_count"),
+            a_scan_count=counted_or_repeat("a_count"),
+            b_scan_count=counted_or_repeat("b_count"),
+            is_mutual=counted_or_repeat("mutual")).where(new_scan.c.id.is_not(None)) \
+            .add_cte(new_scan).returning(new_scan.c.id, new_scan.c.is_counted)
     built = {name: _Statement(statement, dialect) for name, statement in statements.items()}
     _statements[dialect.name] = built
     return built
@@ -520,39 +537,56 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
             raise _OwnerChanged
     (conn_id, scan_count, a_scan_count, b_scan_count, first_met_at, last_met_at, a_note,
      b_note, a_tags, b_tags, previous) = rows[0]
-    if is_postgresql:
-        # The upsert may have waited for another transaction's lock on this pair; its
-        # subquery still sees the snapshot from before that wait. A new statement sees the
-        # scan the other transaction just committed. (SQLite writers never overlap.)
-        previous = sql["previous"].run(cursor, {"scanner_id": scanner_id,
-                                                "scanned_id": scanned_id})[0][0]
-    is_counted = previous is None or abs(at - previous) >= REPEAT_WINDOW
-    counts = {"a": a_scan_count, "b": b_scan_count}
-    if is_counted:
-        counts[side] += 1
-    elif counts[side] == 0:
-        counts[side] = 1
-    notes = {"a": a_note or "", "b": b_note or ""}
-    if note and note not in notes[side]:
-        notes[side] = f"{notes[side]}\n{note}".strip()
-    all_tags = {"a": list(a_tags or []), "b": list(b_tags or [])}
-    all_tags[side] += [t for t in tags if t not in all_tags[side]]
-    state = {
-        "conn_id": conn_id, "scan_count": scan_count + (1 if is_counted else 0),
-        "a_count": counts["a"], "b_count": counts["b"],
-        "first": min(first_met_at, at), "last": max(last_met_at, at),
-        "mutual": counts["a"] > 0 and counts["b"] > 0,
-        "a_note_new": notes["a"], "b_note_new": notes["b"],
-        "a_tags_new": all_tags["a"], "b_tags_new": all_tags["b"],
-    }
+    other = "b" if side == "a" else "a"
+
+    def fold(is_counted: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The connection's new state (the update's values) and the scanner's view of it."""
+        counts = {"a": a_scan_count, "b": b_scan_count}
+        if is_counted:
+            counts[side] += 1
+        elif counts[side] == 0:
+            counts[side] = 1
+        notes = {"a": a_note or "", "b": b_note or ""}
+        if note and note not in notes[side]:
+            notes[side] = f"{notes[side]}\n{note}".strip()
+        all_tags = {"a": list(a_tags or []), "b": list(b_tags or [])}
+        all_tags[side] += [t for t in tags if t not in all_tags[side]]
+        state = {
+            "conn_id": conn_id, "scan_count": scan_count + (1 if is_counted else 0),
+            "a_count": counts["a"], "b_count": counts["b"],
+            "first": min(first_met_at, at), "last": max(last_met_at, at),
+            "mutual": counts["a"] > 0 and counts["b"] > 0,
+            "a_note_new": notes["a"], "b_note_new": notes["b"],
+            "a_tags_new": all_tags["a"], "b_tags_new": all_tags["b"],
+        }
+        view = {
+            "id": conn_id, "first_met_at": state["first"], "last_met_at": state["last"],
+            "scan_count": state["scan_count"], "is_mutual": state["mutual"],
+            "i_scanned": True, "note": notes[side], "tags": all_tags[side],
+            "they_scanned": counts[other] > 0,
+        }
+        return state, view
+
     row = {"event_id": event_id, "scanner_id": scanner_id, "scanned_id": scanned_id,
            "scanned_at": at, "recorded_at": now, "note": note, "tags": tags,
-           "client_id": client_id, "source": source, "is_counted": is_counted}
+           "client_id": client_id, "source": source}
     if is_postgresql:
-        # One round trip: the scan row, and the connection's new state only if it was new.
-        inserted = sql["scan_and_update"].run(cursor, {**row, **state})
+        # One statement, one round trip: the scan row, whether it counts (decided in the
+        # statement, which began after the upsert took the pair's row lock, so it sees a scan
+        # of the pair committed while the upsert waited), and the connection's new state
+        # for either answer, applied only if the scan was new.
+        (state, view), repeat = fold(True), fold(False)
+        inserted = sql["scan_and_update"].run(cursor, {
+            **row, **state, **{f"{key}_repeat": repeat[0][key] for key in _COUNTED_ONLY}})
+        is_counted = bool(inserted and inserted[0][1])
+        if inserted and not is_counted:
+            state, view = repeat
     else:
-        inserted = sql["scan"].run(cursor, row)
+        # SQLite writers never overlap: the upsert's own reading of the last counted scan
+        # is current.
+        is_counted = previous is None or abs(at - previous) >= REPEAT_WINDOW
+        state, view = fold(is_counted)
+        inserted = sql["scan"].run(cursor, {**row, "is_counted": is_counted})
         if inserted:
             sql["update"].run(cursor, state)
     if not inserted:
@@ -562,13 +596,6 @@ def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: li
         assert replay is not None
         return replay
     scan_id = inserted[0][0]
-    other = "b" if side == "a" else "a"
-    view = {
-        "id": conn_id, "first_met_at": state["first"], "last_met_at": state["last"],
-        "scan_count": state["scan_count"], "is_mutual": state["mutual"],
-        "i_scanned": True, "note": notes[side], "tags": all_tags[side],
-        "they_scanned": counts[other] > 0,
-    }
     return ScanResult(scan_id=scan_id, connection_id=conn_id, scanned_id=scanned_id,
                       is_new=True, is_counted=is_counted, connection=view)
 
