@@ -16,7 +16,9 @@ For each database (SQLite, and PostgreSQL when --pg-url is given) this script:
     .venv/bin/python benchmarks/bench_scans.py \
         --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-Needs `wrk` (Debian package). Prints a Markdown table, and JSON on its last line.
+Needs `wrk` (Debian package). Prints Markdown tables, and on its last line JSON whose
+``ratios_to_floor`` gives, per database, eventnet's CPU per scan and capacity over the floor's
+(measured in the same run) and the busy event's p99.
 """
 
 from __future__ import annotations
@@ -348,7 +350,23 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
               f"{e['busy']['p99_ms']:.1f} | {t['busy']['p99_ms']:.1f} | "
               f"{'yes' if exact else 'NO'} ({c['capacity_stored'] + c['busy_stored']}) | "
               f"{c['doubled']} | {c['database_is_locked']} |")
-    print(json.dumps(results))
+    print(f"\nAgainst the floor (same run; load average {os.getloadavg()[0]:.1f}):\n")
+    print("| database | CPU per scan, eventnet / floor (target ≤ 1.5) | "
+          "capacity, eventnet / floor (target ≥ 0.7) | p99 ms at the busy rate |")
+    print("|---|---|---|---|")
+    ratios = {}
+    for r in results:
+        f, e = r["floor"]["capacity"], r["eventnet"]["capacity"]
+        ratios[r["backend"]] = {
+            "cpu_to_floor": round(e["server_cpu_ms"] / f["server_cpu_ms"], 2),
+            "capacity_to_floor": round(e["per_second"] / f["per_second"], 2),
+            "busy_p99_ms": round(r["eventnet"]["busy"]["p99_ms"], 1),
+        }
+        print(f"| {r['backend']} | {ratios[r['backend']]['cpu_to_floor']:.2f} | "
+              f"{ratios[r['backend']]['capacity_to_floor']:.2f} | "
+              f"{ratios[r['backend']]['busy_p99_ms']:.1f} |")
+    print(json.dumps({"ratios_to_floor": ratios, "load_average": os.getloadavg()[0],
+                      "runs": results}))
 
 
 def main() -> None:
