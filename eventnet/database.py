@@ -230,22 +230,6 @@ def _start_checkpointer(engine: Engine) -> None:
     threading.Thread(target=run, name="eventnet-wal-checkpoint", daemon=True).start()
 
 
-@contextmanager
-def raw_write_transaction() -> Iterator[Any]:
-    """Like ``write_transaction``, on a bare DB-API cursor instead of the ORM session.
-
-    For the one write that must be as cheap as a request can be (a badge scan): the same
-    writer lock and ``BEGIN IMMEDIATE`` on SQLite, one commit at the end, a rollback on
-    error. Statements run on the cursor it yields, with the driver's own parameter style.
-    Inside ``write_transaction`` it joins that transaction instead.
-    """
-    if _write_intent.get():
-        yield session_cursor()
-        return
-    with _raw_transaction(db.engine) as cursor:
-        yield cursor
-
-
 class _Job:
     """One request's share of a group commit: its work, and how it ended."""
 
@@ -369,7 +353,10 @@ def group_write(work: Callable[[Any], Any], key: tuple[int, ...] = ()) -> Any:
 
 @contextmanager
 def _raw_transaction(engine: Engine) -> Iterator[Any]:
-    """A write transaction on a bare DB-API cursor (see ``raw_write_transaction``)."""
+    """A write transaction on a bare DB-API cursor, for the one write that must be as cheap
+    as a request can be (a badge scan; see ``group_write``): the writer lock and ``BEGIN
+    IMMEDIATE`` on SQLite, one commit at the end, a rollback on error. Statements run on the
+    cursor it yields, with the driver's own parameter style."""
     sqlite_file = _is_sqlite_file(engine)
     with _writer_lock(engine):
         connection = _writer_connection(engine) if sqlite_file else engine.raw_connection()
@@ -416,4 +403,3 @@ def conflict_insert(model: Any, dialect: str | None = None) -> Any:
     """An INSERT for ``model`` that supports ON CONFLICT DO NOTHING/UPDATE on this backend."""
     name = dialect or db.session.get_bind().dialect.name
     return postgresql.insert(model) if name == "postgresql" else sqlite.insert(model)
-
