@@ -7,17 +7,10 @@ import re
 
 import pytest
 
-from eventnet.services.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG, create_demo
+from eventnet.services.demo import DEMO_SLUG, create_demo
+from tests.browser.test_dashboard_browser import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base: str) -> None:
-    page.goto(f"{base}/organizer/sign-in")
-    page.fill("input[name=email]", DEMO_EMAIL)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/organizer/")
 
 
 def test_the_network_note_and_legend_count_in_both_languages(app, live_server, page):
