@@ -17,7 +17,7 @@ from eventnet.models import Attendee, Community, Event, Membership, Organizer
 from eventnet.models.event import LANGUAGES, TRANSLATABLE_TEXTS
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services.errors import Conflict, Invalid, NotFound
-from eventnet.services.organizers import slugify, unique_community_slug
+from eventnet.services.organizers import slugify, unique_community_slug, unique_slug
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 QUESTION_KINDS = ("text", "choice", "checkbox")
@@ -255,10 +255,7 @@ def create_event(organizer: Organizer, slug: str, data: EventData,
         elif roles.get(community_id) != ROLE_ORGANIZER:
             raise NotFound(_("No such community."))
         if derived:
-            base, n = slug, 1
-            while session.scalar(select(Event.id).where(Event.slug == slug)):
-                n += 1
-                slug = f"{base}-{n}"
+            slug = unique_slug(slug, Event.slug)
         elif session.scalar(select(Event.id).where(Event.slug == slug)):
             raise Conflict(_("An event with this slug already exists."), field="slug")
         event = Event(slug=slug, community_id=community_id)

@@ -6,6 +6,7 @@ import hmac
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -64,14 +65,18 @@ def check_password_length(password: str) -> None:
         )
 
 
-def unique_community_slug(base: str) -> str:
-    """A community slug from ``base`` that no community has yet (-2, -3... appended)."""
-    slug = slugify(base)
+def unique_slug(slug: str, column: Any) -> str:
+    """``slug``, or ``slug-2``, ``slug-3``... : the first that no row has in ``column``."""
     candidate, n = slug, 1
-    while db.session.scalar(select(Community.id).where(Community.slug == candidate)):
+    while db.session.scalar(select(column).where(column == candidate).limit(1)):
         n += 1
         candidate = f"{slug}-{n}"
     return candidate
+
+
+def unique_community_slug(base: str) -> str:
+    """A community slug from ``base`` that no community has yet (-2, -3... appended)."""
+    return unique_slug(slugify(base), Community.slug)
 
 
 def get_organizer(email: str) -> Organizer:
