@@ -4,6 +4,7 @@ from eventnet.models._types import MAX_ID, utcnow
 from eventnet.models.attendee import Attendee, Badge, CheckIn
 from eventnet.models.checkin_read import CheckInRead
 from eventnet.models.event import Event, Person
+from eventnet.models.import_job import ImportJob
 from eventnet.models.intro import Introduction
 from eventnet.models.organizer import (
     Community,
@@ -23,6 +24,7 @@ __all__ = [
     "Community",
     "Connection",
     "Event",
+    "ImportJob",
     "Introduction",
     "MAX_ID",
     "Invitation",
