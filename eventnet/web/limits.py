@@ -25,7 +25,8 @@ from werkzeug.exceptions import TooManyRequests
 
 from eventnet.extensions import limiter
 
-#: a scan a second is a busy attendee; twice that for a minute is still a person
+#: a scan a second is a busy attendee; twice that for a minute is still a person. One budget
+#: per attendee, whichever route records the scan (``spend_scan``)
 SCANS_PER_ATTENDEE = "120/minute;3000/hour"
 #: reading and annotating one's own connections
 API_READS_PER_ATTENDEE = "300/minute"
@@ -158,6 +159,15 @@ def _require(spec: str, key: str, check: str) -> None:
 def spend(spec: str, key: str) -> None:
     """Use one request of every limit in ``spec`` for ``key``; 429 when one is used up."""
     _require(spec, key, "hit")
+
+
+def spend_scan(attendee_id: int) -> None:
+    """Use one scan of the attendee's one scan budget; 429 when it is used up.
+
+    Every route that records a scan calls this (the API, the badge page, a pending scan's
+    page), so they all draw on the same counters: one storage call, as before.
+    """
+    _require(SCANS_PER_ATTENDEE, f"attendee:{attendee_id}", "hit")
 
 
 def ensure_left(spec: str, key: str) -> None:

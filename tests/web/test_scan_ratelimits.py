@@ -190,3 +190,34 @@ def test_two_app_servers_share_limits_through_redis(limited_app, make_event, mak
     assert shared.status() == 429
     # control: with per-process memory storage it would not
     assert local.status() == 401
+
+
+def _signed_in(limited: Any, attendee: Any) -> Any:
+    """A browser of ``limited`` signed in as ``attendee`` through their magic link."""
+    from eventnet.services.attendees import magic_link
+    from tests.conftest import open_magic_link
+
+    browser = limited.test_client()
+    assert open_magic_link(browser, magic_link(attendee)).status_code in (200, 302)
+    return browser
+
+
+@pytest.mark.parametrize("first", ["api", "badge page"])
+def test_one_scan_budget_per_attendee_across_routes(limited_app, make_event, make_attendee,
+                                                    first):
+    limited = limited_app()
+    event = make_event()
+    ann, bob, cat = make_attendee(event), make_attendee(event), make_attendee(event)
+    api, browser = limited.test_client(), _signed_in(limited, ann)
+
+    def by_api() -> int:
+        return api.post("/api/v1/scans", json={"badge": bob.badge.token},
+                        headers=_bearer(ann)).status_code
+
+    def by_page() -> int:
+        return browser.post(f"/b/{cat.badge.token}", data={"note": ""}).status_code
+
+    spend, other = (by_api, by_page) if first == "api" else (by_page, by_api)
+    assert set(spend() for _ in range(70)) <= {201, 302}
+    assert set(other() for _ in range(50)) <= {201, 302}  # 120 in all: the minute's budget
+    assert spend() == 429 and other() == 429  # one budget, whichever route asks

@@ -91,7 +91,7 @@ def create_scan() -> Any:
         _scanner()  # raises the 401 that says what is wrong
     assert scanner is not None
     me = f"attendee:{scanner.attendee_id}"
-    limits.spend(limits.SCANS_PER_ATTENDEE, me)
+    limits.spend_scan(scanner.attendee_id)
     limits.ensure_left(limits.UNKNOWN_BADGES, me)
     body = _json_object()
     badge = body.get("badge")

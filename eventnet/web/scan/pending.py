@@ -147,6 +147,7 @@ def pending(token: str, pending: str) -> Any:
                             mine=saved_by(viewer, person))
     if client_id in session.get(_ASKED, []):
         session[_ASKED] = [c for c in session.get(_ASKED, []) if c != client_id]
+        limits.spend_scan(viewer.id)
         try:
             _record(viewer, event.id, token, payload, payload.get("n"), payload.get("t"))
         except EventnetError as exc:
@@ -163,7 +164,6 @@ def pending(token: str, pending: str) -> Any:
 
 
 @bp.post("/b/<token>/pending/<pending>")
-@limiter.limit(limits.SCANS_PER_ATTENDEE, key_func=limits.attendee_key)
 def pending_save(token: str, pending: str) -> Response | Any:
     """Confirm the pending scan (CSRF): recorded once, with the note and tags as edited."""
     try:
@@ -175,6 +175,7 @@ def pending_save(token: str, pending: str) -> Response | Any:
         return redirect(url_for("scan.badge", token=token))
     if viewer.id != payload.get("a"):
         return _error(_("This link was sent to someone else: nothing was saved."), 403)
+    limits.spend_scan(viewer.id)
     form = ScanForm.for_event(event)
     action = url_for("scan.pending_save", token=token, pending=pending)
     if not form.validate_on_submit():

@@ -102,13 +102,15 @@ def badge(token: str) -> Any:
 
 
 @bp.post("/b/<token>")
-@limiter.limit(limits.SCANS_PER_ATTENDEE, key_func=limits.attendee_key)
+@limiter.limit(limits.UNKNOWN_BADGES, key_func=limits.attendee_key,
+               deduct_when=limits.is_not_found)
 def save(token: str) -> Any:
     """"We met — save": record the scan with the optional note and tags."""
     found, person, event = load_badge(token)
     viewer = current_attendee(event.id)
     if viewer is None or viewer.id == person.id or found.is_revoked:
         return redirect(url_for("scan.badge", token=token))
+    limits.spend_scan(viewer.id)  # the same budget as the API's
     form = ScanForm.for_event(event)
     if not form.validate_on_submit():
         return render_badge(found, person, event, viewer, form, status=422)
@@ -124,7 +126,7 @@ def save(token: str) -> Any:
 
 
 @bp.post("/b/<token>/edit")
-@limiter.limit(limits.SCANS_PER_ATTENDEE, key_func=limits.attendee_key)
+@limiter.limit(limits.API_READS_PER_ATTENDEE, key_func=limits.attendee_key)
 def edit(token: str) -> Any:
     """"Edit" after saving: replace my note and tags on the connection (no second scan)."""
     found, person, event = load_badge(token)
