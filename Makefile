@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install lint typecheck translations soak clean
+.PHONY: run test test-fast install lint typecheck translations soak clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ run: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
+## The edit loop: unit and service tests on SQLite, without a browser, another process,
+## PostgreSQL or Redis (under a minute); `make test` stays the whole suite
+FAST_TESTS := tests/unit tests/services tests/test_french_typography.py
+test-fast: $(TEST_STAMP)
+	EVENTNET_TEST_DATABASE_URL= EVENTNET_TEST_REDIS_URL= EVENTNET_REQUIRE_BROWSER= \
+	  $(BIN)/pytest -p no:cacheprovider -q -m 'not browser and not processes' $(FAST_TESTS) $(PYTEST_ARGS)
+
+## ruff on the code and tests; mypy strict on the files listed in pyproject.toml
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check eventnet tests benchmarks
 	$(BIN)/mypy

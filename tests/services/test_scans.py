@@ -194,6 +194,7 @@ def _process_worker(db_url, event_id, scanner_ids, token, queue):
     queue.put(done)
 
 
+@pytest.mark.processes
 def test_concurrent_scans_from_processes_give_exact_counts(app, make_event, make_attendee):
     event = make_event()
     people = [make_attendee(event) for _ in range(8)]

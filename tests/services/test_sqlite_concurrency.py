@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, text
 
 WORKER = textwrap.dedent("""
@@ -55,6 +56,7 @@ def _event_in_a_sqlite_file(url: str, attendees: int) -> Iterator[tuple[Any, lis
         yield event, people
 
 
+@pytest.mark.processes
 def test_processes_writing_at_once_lose_no_check_in_scan_or_registration(tmp_path: Path):
     from eventnet.extensions import db
 
