@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import threading
 import time
 from functools import cache
@@ -41,9 +42,18 @@ MAGIC_LINKS_PER_IP = "300/minute"
 #: asking for a magic link: per IP (a venue) and per address asked for (no mail bombing)
 LINK_REQUESTS_PER_IP = "60/minute;600/hour"
 LINK_REQUESTS_PER_EMAIL = "5/10 minutes;20/day"
-#: organizer password attempts that fail, per IP address and per account
+#: organizer password attempts that fail, per IP address (one address guessing many accounts)
 FAILED_SIGNINS_PER_IP = "20/minute;100/hour"
-FAILED_SIGNINS_PER_EMAIL = "10/hour"
+#: ... and per account from every address: only against guessing spread over many addresses
+#: (one address alone is slowed down long before, see ``SIGNIN_FREE_FAILURES``)
+FAILED_SIGNINS_PER_ACCOUNT = "500/day"
+#: failures of one account from one address that wait for nothing; each further failure makes
+#: that pair wait, SIGNIN_FIRST_WAIT seconds after the first, doubling up to SIGNIN_MAX_WAIT
+SIGNIN_FREE_FAILURES = 5
+SIGNIN_FIRST_WAIT = 30
+SIGNIN_MAX_WAIT = 3600
+#: a pair's failures are forgotten a day after its first one (or at its next sign-in)
+SIGNIN_FAILURES_KEPT = 86400
 #: door check-in scans, per signed-in organizer or staff member
 CHECKINS_PER_USER = "240/minute"
 #: a door device's offline queue sent when the network returns (up to 500 check-ins each)
@@ -94,6 +104,63 @@ def email_key() -> str:
     return "email:" + digest.hexdigest()[:32]
 
 
+def _signin_pair() -> str:
+    """The (account, IP address) pair of a sign-in form, as a storage key without the address."""
+    return f"signin/{email_key()}/{ip_key()}"
+
+
+def _signin_limits() -> tuple[tuple[str, str], ...]:
+    return ((FAILED_SIGNINS_PER_IP, ip_key()), (FAILED_SIGNINS_PER_ACCOUNT, email_key()))
+
+
+def signin_wait() -> int:
+    """Seconds before this address may try this account's password again; 0: now.
+
+    A real organizer is never locked out by someone else's failures: those slow down the
+    (account, address) pair that failed, and the address; only the account-wide ceiling,
+    far above what one address can reach, is shared by every address.
+    """
+    if not _active():
+        return 0
+    waits = [0]
+    storage = limiter.limiter.storage
+    pair = _signin_pair()
+    failures = storage.get(f"{pair}/failures")
+    if failures >= SIGNIN_FREE_FAILURES:
+        # the end of the wait is a stored time, not a key's expiry: the same clock
+        # (``time.time()`` here) decides in memory and in Redis
+        until = storage.get(f"{pair}/until/{failures}")
+        waits.append(math.ceil(until - time.time()))
+    for spec, key in _signin_limits():
+        for item in _items(spec):
+            if not limiter.limiter.test(item, spec, key):
+                waits.append(_retry_after(spec, key, item))
+    return max(0, *waits)
+
+
+def signin_failed() -> None:
+    """Count a wrong password against the pair (and start its wait), the address and the account."""
+    if not _active():
+        return
+    storage = limiter.limiter.storage
+    pair = _signin_pair()
+    failures = storage.incr(f"{pair}/failures", SIGNIN_FAILURES_KEPT)
+    if failures >= SIGNIN_FREE_FAILURES:
+        wait = min(SIGNIN_FIRST_WAIT * 2 ** (failures - SIGNIN_FREE_FAILURES), SIGNIN_MAX_WAIT)
+        # one key per failure: its first increment sets it to the wait's end (its expiry
+        # only frees the storage; the value decides)
+        storage.incr(f"{pair}/until/{failures}", SIGNIN_MAX_WAIT + 1,
+                     amount=int(time.time()) + wait)
+    for spec, key in _signin_limits():
+        deduct(spec, key)
+
+
+def signin_succeeded() -> None:
+    """Forget the pair's failures: the organizer got in from here."""
+    if _active():
+        limiter.limiter.storage.clear(f"{_signin_pair()}/failures")
+
+
 def has_valid_token() -> bool:
     """Exempt requests carrying a valid attendee token from the per-IP failure limit.
 
@@ -119,11 +186,6 @@ def is_bad_link(response: Response) -> bool:
     return response.status_code == 400
 
 
-def is_failed_signin(response: Response) -> bool:
-    """Deduct only when the password was wrong (the page answers 422)."""
-    return response.status_code == 422
-
-
 # --- limits checked by hand -------------------------------------------------------------------
 # Flask-Limiter's decorators resolve, filter and evaluate every limit of a view on each request
 # and inject headers afterwards: on the badge-scan API that bookkeeping cost more than the scan
@@ -140,9 +202,13 @@ def _active() -> bool:
     return bool(limiter.enabled and limiter.initialized)
 
 
-def _too_many(spec: str, key: str, item: RateLimitItem) -> TooManyRequests:
+def _retry_after(spec: str, key: str, item: RateLimitItem) -> int:
     reset_at = limiter.limiter.get_window_stats(item, spec, key).reset_time
-    return TooManyRequests(retry_after=max(1, int(reset_at - time.time()) + 1))
+    return max(1, int(reset_at - time.time()) + 1)
+
+
+def _too_many(spec: str, key: str, item: RateLimitItem) -> TooManyRequests:
+    return TooManyRequests(retry_after=_retry_after(spec, key, item))
 
 
 def _require(spec: str, key: str, check: str) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from eventnet.extensions import db, limiter
+from eventnet.extensions import db
 from eventnet.models import Attendee, Event
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services import badges as badge_service
@@ -33,24 +35,37 @@ from eventnet.web.organizer.forms import (
 
 
 @bp.route("/organizer/sign-in", methods=["GET", "POST"])
-@limiter.limit(limits.FAILED_SIGNINS_PER_IP, key_func=limits.ip_key, methods=["POST"],
-               deduct_when=limits.is_failed_signin)
-@limiter.limit(limits.FAILED_SIGNINS_PER_EMAIL, key_func=limits.email_key, methods=["POST"],
-               deduct_when=limits.is_failed_signin)
 def sign_in() -> Any:
-    """Organizer sign-in with email and password."""
+    """Organizer sign-in with email and password; failures slow down who fails, not the account."""
     form = SignInForm()
     if form.validate_on_submit():
+        wait = limits.signin_wait()
+        if wait:
+            # checked before the password: a right guess while slowed down tells nothing
+            form.form_errors.append(_wait_message(wait))
+            return (render_template("organizer/sign_in.html", form=form), 429,
+                    {"Retry-After": str(wait)})
         organizer = authenticate(form.email.data or "", form.password.data or "")
         if organizer is not None:
+            limits.signin_succeeded()
             sign_in_organizer(organizer.id)
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("organizer.events")
             return redirect(target)
+        limits.signin_failed()
         form.form_errors.append(_("Wrong email or password."))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("organizer/sign_in.html", form=form), status
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds < 60:
+        return ngettext("Too many failed sign-ins: try again in %(num)d second.",
+                        "Too many failed sign-ins: try again in %(num)d seconds.", seconds)
+    minutes = math.ceil(seconds / 60)
+    return ngettext("Too many failed sign-ins: try again in %(num)d minute.",
+                    "Too many failed sign-ins: try again in %(num)d minutes.", minutes)
 
 
 @bp.post("/organizer/sign-out")
