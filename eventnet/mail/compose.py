@@ -110,8 +110,12 @@ def render_email(name: str, language: str, **context: Any) -> Rendered:
 
 
 def sender(display_name: str = "") -> str:
-    """The From header: the configured address with an optional display name."""
+    """The From header: the configured address with an optional display name.
+
+    The services store names on one line (``storable.clean_name``); a name saved before
+    they did is put on one line here, so it stays a display name."""
     address = current_app.config["MAIL_FROM"]
+    display_name = " ".join(display_name.split())
     return formataddr((display_name, address)) if display_name else address
 
 

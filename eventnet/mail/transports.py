@@ -9,6 +9,7 @@ import socket
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -142,16 +143,25 @@ class SMTPTransport:
     A batch goes out over up to ``connections`` open connections at once, one message on
     each, every step of the SMTP conversation written to all of them before their replies
     are read: the round trips overlap instead of adding up.
+
+    With ``envelope_sender`` (``make_transport`` gives it ``EVENTNET_MAIL_FROM``) every
+    message goes with ``MAIL FROM:<envelope_sender>``, never an address of its own: the
+    From header carries a display name an organizer chose, and parsed back, a line break
+    in it once made an address of theirs the envelope sender (where bounces go, what SPF
+    checks). Without it, a message's own ``sender``.
     """
 
     def __init__(self, host: str, port: int, *, security: str = "none",
                  username: str | None = None, password: str | None = None,
-                 timeout: int = 30, connections: int = DEFAULT_CONNECTIONS) -> None:
+                 timeout: int = 30, connections: int = DEFAULT_CONNECTIONS,
+                 envelope_sender: str = "") -> None:
         if security not in ("none", "starttls", "ssl"):
             raise ValueError(f"unknown SMTP security {security!r}: use none, starttls or ssl")
         self.host, self.port, self.security = host, port, security
         self.username, self.password, self.timeout = username, password, timeout
         self.batch_size = max(1, int(connections))
+        self.envelope_sender = (envelope_sender if is_bare_address(envelope_sender)
+                                else parseaddr(envelope_sender)[1])
         self._conns: list[smtplib.SMTP | None] = [None] * self.batch_size
 
     def _open(self) -> smtplib.SMTP:
@@ -194,7 +204,8 @@ class SMTPTransport:
         for slot in slots:
             self._attach(slot)
         live = [s for s in slots if s.outcome is None]
-        live = self._step(live, _mail_from, (250,), may_reconnect=True)
+        live = self._step(live, functools.partial(_mail_from, sender=self.envelope_sender),
+                          (250,), may_reconnect=True)
         for position in range(max((len(s.message.recipients) for s in live), default=0)):
             more = [s for s in live if position < len(s.message.recipients)]
             done = [s for s in live if position >= len(s.message.recipients)]
@@ -314,8 +325,8 @@ class SMTPTransport:
                 self._conns[index] = None
 
 
-def _mail_from(slot: _Slot) -> None:
-    address = _quoted(slot.message.sender)
+def _mail_from(slot: _Slot, sender: str = "") -> None:
+    address = _quoted(sender or slot.message.sender)
     slot.conn.putcmd("mail", f"FROM:{address}")  # type: ignore[union-attr]
 
 
@@ -358,5 +369,6 @@ def make_transport(config: dict[str, Any], instance_path: str) -> Transport:
             username=config["SMTP_USERNAME"], password=config["SMTP_PASSWORD"],
             timeout=int(config["SMTP_TIMEOUT"]),
             connections=int(config.get("SMTP_CONNECTIONS") or DEFAULT_CONNECTIONS),
+            envelope_sender=config["MAIL_FROM"],
         )
     raise ValueError(f"unknown mail backend {backend!r}: use file or smtp")

@@ -21,6 +21,7 @@ from eventnet.services import consent, tokens
 from eventnet.services.errors import Conflict, Invalid, NotFound
 from eventnet.services.events import registration_count
 from eventnet.services.organizers import normalize_email
+from eventnet.services.storable import clean_name
 
 MAGIC_PURPOSE = "magic-link"
 UPDATE_PURPOSE = "registration-update"
@@ -71,7 +72,10 @@ class Profile:
 
 def validate_profile(profile: Profile, event: Event, *, email_required: bool = True) -> Profile:
     """Check and normalize a profile against the event's questions; raises Invalid."""
-    profile.name = " ".join(profile.name.split())
+    # Names and what is shown beside them: one line, no control or bidi character.
+    profile.name = clean_name(profile.name)
+    profile.company = clean_name(profile.company or "")
+    profile.title = clean_name(profile.title or "")
     if not profile.name:
         raise Invalid(_("Please give your name."), field="name")
     if len(profile.name) > 200:
@@ -341,10 +345,12 @@ def update_profile(attendee_id: int, profile: Profile) -> Attendee:
 
 def _apply_own_profile(session: Any, attendee: Attendee, profile: Profile) -> None:
     """Apply a profile the attendee gave, consents included: a consent withdrawn cancels
-    the queued mail it covered, as an unsubscribe does (the worker checks again)."""
+    the queued mail it covered and the introductions they asked for, as an unsubscribe
+    does (the worker checks again)."""
     _apply_profile(attendee, profile)
     session.flush()
     consent.cancel_withheld(session, attendee_id=attendee.id)
+    consent.withdraw_requests(session, attendee.id)
 
 
 def request_magic_link(event_id: int, email: str, next_path: str | None = None) -> None:

@@ -13,6 +13,7 @@ from eventnet.models import Attendee, CheckIn, Community, Event, Membership, Org
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services.errors import Invalid, NotFound
 from eventnet.services.organizers import unique_community_slug
+from eventnet.services.storable import clean_name
 
 
 @dataclass
@@ -43,7 +44,7 @@ def get_community(slug: str) -> Community:
 
 
 def _check_name(name: str) -> str:
-    name = " ".join(name.split())
+    name = clean_name(name)
     if not name:
         raise Invalid(_("The community needs a name."), field="name")
     if len(name) > 200:

@@ -17,7 +17,13 @@ from eventnet.models import Attendee, Community, Event, Membership, Organizer
 from eventnet.models.event import LANGUAGES, TRANSLATABLE_TEXTS
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services.errors import Conflict, Invalid, NotFound
-from eventnet.services.organizers import slugify, unique_community_slug, unique_slug
+from eventnet.services.organizers import (
+    normalize_email,
+    slugify,
+    unique_community_slug,
+    unique_slug,
+)
+from eventnet.services.storable import clean_name
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 QUESTION_KINDS = ("text", "choice", "checkbox")
@@ -176,6 +182,22 @@ def format_questions(questions: list[dict[str, Any]]) -> str:
 MAX_CAPACITY = 1_000_000
 
 
+def _normalize(data: EventData) -> None:
+    """Clean what goes into pages and mail headers, in place. Raises Invalid.
+
+    The names lose line breaks, control and bidi characters (``clean_name``); the reply-to
+    must be one address: it becomes the Reply-To header of the event's mail."""
+    data.name = clean_name(data.name)
+    data.followup_sender_name = clean_name(data.followup_sender_name or "")
+    reply_to = (data.followup_reply_to or "").strip()
+    if reply_to:
+        try:
+            reply_to = normalize_email(reply_to)
+        except Invalid as exc:
+            raise Invalid(exc.message, field="followup_reply_to") from exc
+    data.followup_reply_to = reply_to
+
+
 def _validate(data: EventData) -> None:
     if not data.name.strip():
         raise Invalid(_("The event needs a name."), field="name")
@@ -228,6 +250,7 @@ def create_event(organizer: Organizer, slug: str, data: EventData,
     An empty ``slug`` is derived from the name (made unique with -2, -3...); a slug given
     must be free. Raises Invalid, Conflict or NotFound.
     """
+    _normalize(data)
     derived = not slug.strip()
     slug = slugify(data.name)[:70] if derived else slug.strip().lower()
     if not SLUG_RE.match(slug):
@@ -266,6 +289,7 @@ def create_event(organizer: Organizer, slug: str, data: EventData,
 
 def update_event(event_id: int, data: EventData) -> Event:
     """Change an event's settings; raises Invalid."""
+    _normalize(data)
     _validate(data)
     with write_transaction() as session:
         event = session.get(Event, event_id)

@@ -18,6 +18,7 @@ from eventnet.models import MAX_ID, Community, Membership, Organizer, OrganizerS
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services import tokens
 from eventnet.services.errors import Conflict, Invalid, NotFound
+from eventnet.services.storable import clean_name
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -42,6 +43,7 @@ def slugify(text: str) -> str:
 def create_organizer(email: str, password: str, name: str = "") -> Organizer:
     """Create an organizer with a personal community; raises Invalid or Conflict."""
     email = normalize_email(email)
+    name = clean_name(name)  # it names mail too (team invitations come from its community)
     check_password_length(password)
     with write_transaction() as session:
         if session.scalar(select(Organizer.id).where(Organizer.email == email)):

@@ -50,3 +50,29 @@ def check_text(text: str, field: str | None = None) -> None:
         raise nul_character(field)
     if not is_encodable(text):
         raise invalid_text(field)
+
+
+#: Unicode's explicit directional formatting characters: the embeddings and overrides
+#: (U+202A–U+202E), the isolates (U+2066–U+2069) and the marks (U+200E, U+200F, U+061C).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                          "\u200e\u200f\u061c")
+#: What a name loses: the bidi controls and the control characters (C0, DEL, C1) that are
+#: not white space (white space, line breaks included, becomes one space).
+_DROPPED_FROM_NAMES = dict.fromkeys(
+    [ord(c) for c in BIDI_CONTROLS]
+    + [c for c in (*range(0x20), *range(0x7F, 0xA0)) if not chr(c).isspace()])
+
+
+def clean_name(text: str) -> str:
+    """A name as eventnet stores it: one line, white space collapsed to single spaces, no
+    control character and no bidi control.
+
+    Names go into pages, CSV files, badges and mail headers. A line break in one would
+    start a header of its own (an organizer's "sender name" once chose the envelope
+    sender); a right-to-left override (U+202E) shown beside other text reverses how it
+    reads (``Bob\\u202egnp.exe`` shows as ``Bobexe.png``). Other invisible characters stay:
+    the zero-width joiner builds emoji and Indic scripts.
+    """
+    if not text.isprintable():  # the usual name is, and costs nothing more
+        text = text.translate(_DROPPED_FROM_NAMES)
+    return " ".join(text.split())
