@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.models import Attendee, OutboundEmail, utcnow
+from eventnet.models import Attendee, Introduction, OutboundEmail, utcnow
+from eventnet.models.intro import EXPIRED, REQUESTED
 from eventnet.models.outbox import CANCELLED, QUEUED
 from eventnet.services import links
 from eventnet.services.tokens import InvalidLink
@@ -34,6 +35,7 @@ SUPPRESSIBLE_KINDS = tuple(CONSENT_OF_KIND)
 #: why someone may not receive such mail, in the order they are checked
 ERASED, NO_EMAIL, UNSUBSCRIBED, NO_CONSENT = "erased", "no_email", "unsubscribed", "no_consent"
 WITHHELD = "the recipient withdrew consent, unsubscribed or was erased"
+REQUEST_WITHDRAWN = "the requester withdrew from introductions, unsubscribed or was erased"
 
 
 def refusal(kind: str, attendee: Any) -> str | None:
@@ -92,6 +94,32 @@ def cancel_withheld(session: Any, *, message_ids: list[int] | None = None,
     return int(result.rowcount or 0)
 
 
+def withdraw_requests(session: Any, attendee_id: int) -> int:
+    """Close the introduction requests the attendee made and can no longer complete.
+
+    Once the requester may not receive the introduction (consent withdrawn, unsubscribed,
+    erased), their waiting requests expire (the recipient is not told why) and the request
+    or reminder still queued for the other side is cancelled. Returns how many requests
+    closed. Runs in the caller's transaction, after the change is flushed.
+    """
+    attendee = session.get(Attendee, attendee_id)
+    if attendee is None or may_receive("intro_made", attendee):
+        return 0
+    ids = list(session.scalars(select(Introduction.id).where(
+        Introduction.requester_id == attendee_id, Introduction.status == REQUESTED)))
+    if not ids:
+        return 0
+    session.execute(update(Introduction).where(Introduction.id.in_(ids))
+                    .values(status=EXPIRED).execution_options(synchronize_session=False))
+    keys = [f"{kind}:{intro_id}" for intro_id in ids
+            for kind in ("intro_request", "intro_reminder")]
+    session.execute(update(OutboundEmail)
+                    .where(OutboundEmail.status == QUEUED, OutboundEmail.dedupe_key.in_(keys))
+                    .values(status=CANCELLED, last_error=REQUEST_WITHDRAWN)
+                    .execution_options(synchronize_session=False))
+    return len(ids)
+
+
 def attendee_from_unsubscribe_link(token: str) -> Attendee:
     """The attendee an unsubscribe link belongs to. Raises InvalidLink."""
     payload = links.check(links.UNSUBSCRIBE, token)
@@ -115,6 +143,7 @@ def unsubscribe(attendee_id: int) -> bool:
             attendee.unsubscribed_at = utcnow()
         session.flush()
         cancel_withheld(session, attendee_id=attendee_id)
+        withdraw_requests(session, attendee_id)
     return is_new
 
 

@@ -158,7 +158,8 @@ def request_introduction(intro_id: int, requester_id: int, message: str = "") ->
         requester, recipient = intro.requester, intro.recipient
         if requester.erased_at is not None:
             raise NotFound(_("This introduction does not exist."), code="unknown_introduction")
-        if not consent.may_receive("intro_request", recipient):
+        if not consent.may_receive("intro_request", recipient) or \
+                not consent.may_receive("intro_made", requester):
             raise Conflict(_("Sorry, this introduction is no longer possible."),
                            code="intro_unavailable")
         if session.get_bind().dialect.name == "postgresql":
@@ -202,6 +203,11 @@ def answer_introduction(intro_id: int, recipient_id: int, accept: bool) -> Intro
             raise Conflict(_("This request has expired."), code="intro_expired")
         if intro.status != REQUESTED:
             raise Conflict(_("You already answered this request."), code="intro_answered")
+        if accept and not consent.may_receive("intro_made", intro.requester):
+            # the requester withdrew (or unsubscribed) since asking: double opt-in means
+            # both sides still say yes, so no details go either way
+            raise Conflict(_("Sorry, this introduction is no longer possible."),
+                           code="intro_unavailable")
         intro.status, intro.responded_at = wanted, utcnow()
         if accept:
             a, b = intro.requester, intro.recipient
@@ -257,7 +263,7 @@ def maintain(now: datetime | None = None) -> MaintainResult:
         for intro in due:
             intro.reminded_at = now
             if not consent.may_receive("intro_reminder", intro.recipient) or \
-                    intro.requester.erased_at is not None:
+                    not consent.may_receive("intro_made", intro.requester):
                 continue
             queued = _queue_request(intro, "intro_reminder")
             session.flush()
@@ -266,6 +272,14 @@ def maintain(now: datetime | None = None) -> MaintainResult:
                 result.reminded += 1
     dispatch(ids)
     return result
+
+
+def is_answerable(intro: Introduction, now: datetime | None = None) -> bool:
+    """Whether the recipient can still accept: requested, not expired, and the requester
+    still takes part (consent to introductions, not unsubscribed, not erased)."""
+    now = now or utcnow()
+    return (intro.status == REQUESTED and intro.expires_at is not None
+            and intro.expires_at > now and consent.may_receive("intro_made", intro.requester))
 
 
 def for_attendee(attendee_id: int) -> dict[str, list[Introduction]]:
@@ -292,6 +306,6 @@ def for_attendee(attendee_id: int) -> dict[str, list[Introduction]]:
             out["suggested"].append(intro)
         elif mine:
             out["requested"].append(intro)
-        elif intro.status == REQUESTED and intro.expires_at and intro.expires_at > now:
+        elif is_answerable(intro, now):
             out["received"].append(intro)
     return out

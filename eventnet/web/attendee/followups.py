@@ -17,7 +17,7 @@ from wtforms.validators import AnyOf, Length, Optional
 
 from eventnet.extensions import csrf, db, limiter
 from eventnet.models import Introduction
-from eventnet.models.intro import PROPOSED, REQUESTED
+from eventnet.models.intro import PROPOSED
 from eventnet.services import consent, intros, vcards
 from eventnet.services.errors import EventnetError
 from eventnet.services.events import get_event
@@ -104,7 +104,7 @@ def intro_answer(token: str) -> Any:
     return render_template("attendee/intro_answer.html", intro=intro, form=form,
                            reasons=intros.reasons_for(intro, for_recipient=True),
                            event=intro.requester.event,
-                           is_open=intro.status == REQUESTED), 200
+                           is_open=intros.is_answerable(intro)), 200
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])
