@@ -23,13 +23,13 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 
 from eventnet.extensions import db
@@ -139,8 +139,9 @@ def _is_sqlite_file(engine: Engine) -> bool:
         None, "", ":memory:")
 
 
-def _writer_lock(engine: Engine) -> Any:
-    """The writer lock for the engine's database: a real one for SQLite files only."""
+def _writer_lock(bind: Engine | Connection) -> AbstractContextManager[None]:
+    """The writer lock for the bind's database: a real one for SQLite files only."""
+    engine = bind if isinstance(bind, Engine) else bind.engine
     if not _is_sqlite_file(engine):
         return nullcontext()
     return _sqlite_writer_lock(os.path.abspath(str(engine.url.database)))
