@@ -4,7 +4,9 @@ Magic links, badge tokens, pending scans, claim, invitation, introduction, unsub
 vCard and registration-update links all hold a token in their path; a sign-in page's
 ``next=`` holds one URL-encoded; and the Referer of the page after a magic link holds the
 link. Every value of an access-log line (request line, path, query, Referer, headers) is
-logged with those tokens replaced by ``[token]``. ``gunicorn.conf.py`` uses ``AccessLogger``.
+logged with those tokens replaced by ``[token]``, and with the search of the organizer's
+pages (``q=``, a name or an address typed at the door or in the attendee list) replaced by
+``[search]``. ``gunicorn.conf.py`` uses ``AccessLogger``.
 """
 
 from __future__ import annotations
@@ -24,13 +26,18 @@ _PATTERNS = [
     re.compile(rf"({_SLASH}(?:pending|update){_SLASH}){_TOKEN}", re.IGNORECASE),
 ]
 REDACTED = "[token]"
+#: ``q=`` of a query string, also URL-encoded inside another one (``next=...%3Fq%3D...``)
+_SEARCH = re.compile(r"((?:^|[?&])q=)[^&\s\"#]*|((?:%3F|%26)q%3D)(?:(?!%26)[^&\s\"#])*",
+                     re.IGNORECASE)
+SEARCH_REDACTED = "[search]"
 
 
 def redact(text: str) -> str:
-    """``text`` with every token of an eventnet link in it replaced by ``[token]``."""
+    """``text`` with every token of an eventnet link in it replaced by ``[token]``, and every
+    search (``q=``) by ``[search]``."""
     for pattern in _PATTERNS:
         text = pattern.sub(rf"\g<1>{REDACTED}", text)
-    return text
+    return _SEARCH.sub(lambda m: (m.group(1) or m.group(2)) + SEARCH_REDACTED, text)
 
 
 class AccessLogger(Logger):

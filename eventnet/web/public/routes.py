@@ -19,6 +19,9 @@ from eventnet.web.forms_common import attach_error, with_questions
 from eventnet.web.public import bp
 from eventnet.web.public.forms import ConfirmForm, EmailForm, RegistrationForm
 
+#: the session key of the address the "registered" page shows once
+_REGISTERED = "registered"
+
 
 @bp.get("/")
 def index() -> Any:
@@ -52,8 +55,10 @@ def register(slug: str) -> Any:
         except EventnetError as exc:
             attach_error(form, exc.field, exc.message)
         else:
-            return redirect(url_for("public.registered", slug=event.slug,
-                                    email=form.email.data))
+            # The next page shows the address once. Never in its URL: that would reach the
+            # access log and, from the page's links, the Referer.
+            session[_REGISTERED] = {"event": event.id, "email": form.email.data}
+            return redirect(url_for("public.registered", slug=event.slug))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("public/register.html", event=event, form=form, is_full=is_full,
                            attendee=current_attendee(event.id)), status
@@ -61,10 +66,16 @@ def register(slug: str) -> Any:
 
 @bp.get("/e/<slug>/registered")
 def registered(slug: str) -> Any:
-    """The same answer for new and known emails: check your inbox."""
+    """The same answer for new and known emails: check your inbox. The address this browser
+    just registered with is shown once; a reload, or another browser, gets the page without
+    it."""
     event = get_event(slug)
-    return render_template("public/registered.html", event=event,
-                           email=request.args.get("email", ""))
+    entry = session.get(_REGISTERED)
+    email = ""
+    if isinstance(entry, dict) and entry.get("event") == event.id:
+        email = str(entry.get("email") or "")
+        session.pop(_REGISTERED)
+    return render_template("public/registered.html", event=event, email=email)
 
 
 @bp.route("/e/<slug>/update/<token>", methods=["GET", "POST"])
