@@ -57,7 +57,7 @@ def claim_profile(token: str, email: str) -> Attendee:
             .execution_options(populate_existing=True)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
-        attendee = session.scalar(query)
+        attendee: Attendee | None = session.scalar(query)
         if attendee is None or not is_claimable(attendee):
             raise tokens.InvalidLink(_("This claim link was used already or is no longer "
                                        "valid."), code="claim_used")

@@ -37,7 +37,8 @@ class Regular:
 
 def get_community(slug: str) -> Community:
     """The community with this slug; raises NotFound."""
-    community = db.session.scalar(select(Community).where(Community.slug == slug))
+    community: Community | None = db.session.scalar(
+        select(Community).where(Community.slug == slug))
     if community is None:
         raise NotFound(_("No such community."))
     return community
@@ -69,7 +70,7 @@ def rename_community(community_id: int, name: str) -> Community:
     """Rename a community (its URL stays). Raises Invalid or NotFound."""
     name = _check_name(name)
     with write_transaction() as session:
-        community = session.get(Community, community_id)
+        community: Community | None = session.get(Community, community_id)
         if community is None:
             raise NotFound(_("No such community."))
         community.name = name
@@ -104,7 +105,8 @@ def regulars(community_id: int, limit: int = 100) -> list[Regular]:
         .order_by(func.count(CheckIn.id).desc(), func.count(Attendee.id).desc(),
                   Attendee.person_id)
         .limit(limit)).all()
-    people = {p.id: p for p in db.session.scalars(
+    # keyed like the rows: Attendee.person_id is nullable (the join makes it set here)
+    people: dict[int | None, Person] = {p.id: p for p in db.session.scalars(
         select(Person).where(Person.id.in_([c[0] for c in counts])))}
     names = dict(db.session.execute(
         select(Attendee.id, Attendee.name).where(Attendee.id.in_([c[3] for c in counts]))).all())

@@ -79,7 +79,7 @@ class DemoInfo:
 
 
 def _profiles(rng: random.Random, count: int) -> list[Profile]:
-    profiles = []
+    profiles: list[Profile] = []
     used: set[str] = set()
     while len(profiles) < count:
         first, last = rng.choice(FIRST), rng.choice(LAST)

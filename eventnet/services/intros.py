@@ -77,7 +77,8 @@ def _lock(intro_id: int) -> Introduction:
     query = select(Introduction).where(Introduction.id == intro_id)
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    intro = db.session.scalar(query.execution_options(populate_existing=True))
+    intro: Introduction | None = db.session.scalar(
+        query.execution_options(populate_existing=True))
     if intro is None:
         raise NotFound(_("This introduction does not exist."), code="unknown_introduction")
     return intro
@@ -111,7 +112,7 @@ def _queue_request(intro: Introduction, kind: str) -> OutboundEmail | None:
 def proposal_from_link(token: str) -> Introduction:
     """The proposed introduction an "introduce us" link stands for. Raises InvalidLink."""
     payload = links.check(links.INTRO_REQUEST, token)
-    intro = db.session.scalar(select(Introduction).where(
+    intro: Introduction | None = db.session.scalar(select(Introduction).where(
         Introduction.event_id == payload.get("e"),
         Introduction.requester_id == payload.get("r"),
         Introduction.recipient_id == payload.get("t")))
@@ -253,7 +254,7 @@ def maintain(now: datetime | None = None) -> MaintainResult:
             update(Introduction)
             .where(Introduction.status == REQUESTED, Introduction.expires_at <= now)
             .values(status=EXPIRED))
-        result.expired = int(expired.rowcount or 0)  # type: ignore[attr-defined]
+        result.expired = int(expired.rowcount or 0)
         due = session.scalars(
             select(Introduction).where(
                 Introduction.status == REQUESTED, Introduction.reminded_at.is_(None),

@@ -79,7 +79,8 @@ _COMPRESS_FROM = 64
 def url(purpose: str, payload: dict[str, Any], *, preview: bool = False) -> str:
     """The absolute URL of a signed link for ``purpose``."""
     token = sign(f"{purpose}-preview" if preview else purpose, payload)
-    return current_app.config["EVENTNET_BASE_URL"] + PATHS[purpose].format(token)
+    base_url: str = current_app.config["EVENTNET_BASE_URL"]
+    return base_url + PATHS[purpose].format(token)
 
 
 def check(purpose: str, token: str) -> dict[str, Any]:

@@ -83,7 +83,8 @@ def unique_community_slug(base: str) -> str:
 
 def get_organizer(email: str) -> Organizer:
     """The organizer with this email; raises NotFound."""
-    organizer = db.session.scalar(select(Organizer).where(Organizer.email == email.strip().lower()))
+    organizer: Organizer | None = db.session.scalar(
+        select(Organizer).where(Organizer.email == email.strip().lower()))
     if organizer is None:
         raise NotFound(_("No organizer with this email."))
     return organizer
@@ -91,7 +92,8 @@ def get_organizer(email: str) -> Organizer:
 
 def authenticate(email: str, password: str) -> Organizer | None:
     """The organizer if the password matches, else None (same answer for unknown emails)."""
-    organizer = db.session.scalar(select(Organizer).where(Organizer.email == email.strip().lower()))
+    organizer: Organizer | None = db.session.scalar(
+        select(Organizer).where(Organizer.email == email.strip().lower()))
     if organizer is None:
         # Spend the same time as a real check so timing does not reveal accounts.
         Organizer(password_hash=_DUMMY_HASH).check_password(password)
@@ -113,7 +115,7 @@ def start_session(organizer_id: int) -> Organizer:
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     with write_transaction() as session:
-        organizer = session.get(Organizer, organizer_id)
+        organizer: Organizer | None = session.get(Organizer, organizer_id)
         if organizer is None:
             raise NotFound(_("No organizer with this email."))
         session.execute(delete(OrganizerSession).where(  # the account's expired sign-ins

@@ -88,7 +88,7 @@ def invite(community_id: int, email: str, role: str, invited_by_id: int) -> Invi
 
 def invitation_for_token(token: str) -> Invitation:
     """The pending invitation behind an accept link. Raises InvalidLink."""
-    invitation = db.session.scalar(
+    invitation: Invitation | None = db.session.scalar(
         select(Invitation).where(Invitation.token_hash == tokens.sha256(token or "")))
     if invitation is None or invitation.accepted_at is not None:
         raise tokens.InvalidLink(_("This invitation was used already or withdrawn."),
@@ -125,7 +125,7 @@ def accept_invitation(token: str, organizer_id: int) -> Membership:
         if organizer is None:
             raise NotFound(_("No such organizer."))
         check_invitee(invitation, organizer.email)
-        membership = session.scalar(select(Membership).where(
+        membership: Membership | None = session.scalar(select(Membership).where(
             Membership.community_id == invitation.community_id,
             Membership.organizer_id == organizer_id))
         if membership is None:
