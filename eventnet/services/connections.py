@@ -20,29 +20,43 @@ def _column(person: Any, name: str) -> Any:
     return person.get(name) if isinstance(person, Mapping) else getattr(person, name, None)
 
 
-def is_connected(a_id: int, b_id: int) -> bool:
-    """Whether the two attendees have a connection (one of them scanned the other)."""
+def is_mutual(a_id: int, b_id: int) -> bool:
+    """Whether the two attendees both scanned each other (their connection is mutual)."""
     low, high = sorted((a_id, b_id))
-    return db.session.scalar(select(Connection.id).where(
-        Connection.a_id == low, Connection.b_id == high)) is not None
+    return bool(db.session.scalar(select(Connection.is_mutual).where(
+        Connection.a_id == low, Connection.b_id == high)))
 
 
-def shares_contact_with(viewer: Any, other: Any, *, met: bool | None = None) -> bool:
+def offers_contact(other: Any) -> bool:
+    """Whether ``other`` shares their contact details with the people they connect with
+    (consented, not erased): what ``shares_contact_with`` asks before the connection."""
+    return other is not None and bool(_column(other, "consent_share_contact")) \
+        and _column(other, "erased_at") is None
+
+
+def shares_contact_with(viewer: Any, other: Any, *, mutual: bool | None = None) -> bool:
     """Whether ``viewer`` may see ``other``'s email, phone and links: the one rule.
 
     Only when ``other`` agreed to share them with the people they connect with, is not
-    erased, and the two met. Callers who know they met pass ``met=True`` (they read the
-    connection, a connection at an earlier event, an accepted introduction; ``viewer`` may
-    then be None); otherwise the connection between them is looked up. ``other`` is an
-    Attendee, a row or a mapping with its columns. The viewer's own consent plays no part.
+    erased, and the connection is mutual: both scanned each other. A one-way scan is not
+    enough (a photo of a printed badge would do); scanning back is the other's confirmation.
+    Callers who read the connection pass its ``mutual`` (an accepted introduction, which both
+    said yes to, passes True; ``viewer`` may then be None); otherwise the connection between
+    them is looked up. ``other`` is an Attendee, a row or a mapping with its columns. The
+    viewer's own consent plays no part.
     """
-    if other is None or not _column(other, "consent_share_contact") \
-            or _column(other, "erased_at") is not None:
+    if not offers_contact(other):
         return False
-    if met is None:
-        met = viewer is not None and viewer.id != _column(other, "id") \
-            and is_connected(viewer.id, _column(other, "id"))
-    return met
+    if mutual is None:
+        mutual = viewer is not None and viewer.id != _column(other, "id") \
+            and is_mutual(viewer.id, _column(other, "id"))
+    return mutual
+
+
+def contact_when_mutual(other: Any, mutual: bool) -> bool:
+    """Whether ``other``'s contact details are withheld only until the connection is mutual
+    (what the scanner is told: they appear once the other scans them back)."""
+    return not mutual and offers_contact(other)
 
 
 def connections_for(attendee: Attendee) -> list[dict[str, Any]]:
@@ -69,7 +83,8 @@ def connections_for(attendee: Attendee) -> list[dict[str, Any]]:
             "note": conn.a_note if mine_a else conn.b_note,
             "tags": list(conn.a_tags if mine_a else conn.b_tags),
             "i_scanned": (conn.a_scan_count if mine_a else conn.b_scan_count) > 0,
-            "shares_contact": shares_contact_with(attendee, other, met=True),
+            "shares_contact": shares_contact_with(attendee, other, mutual=conn.is_mutual),
+            "contact_when_mutual": contact_when_mutual(other, conn.is_mutual),
         })
     return result
 
@@ -167,8 +182,7 @@ def connection_json(entry: dict[str, Any]) -> dict[str, Any]:
         "title": card["title"], "interests": list(card["interests"] or []),
         "offers": list(card["offers"] or []), "asks": list(card["asks"] or []),
     }
-    # A connection: the people in it met.
-    if shares_contact_with(None, card, met=True):
+    if shares_contact_with(None, card, mutual=entry["is_mutual"]):
         person.update(email=card["email"], links=list(card["links"] or []),
                       phone=card["phone"])
     return {
@@ -177,6 +191,7 @@ def connection_json(entry: dict[str, Any]) -> dict[str, Any]:
         "last_met_at": entry["last_met_at"].isoformat(),
         "scan_count": entry["scan_count"], "is_mutual": entry["is_mutual"],
         "i_scanned": entry["i_scanned"], "note": entry["note"], "tags": entry["tags"],
+        "contact_when_mutual": contact_when_mutual(card, entry["is_mutual"]),
     }
 
 

@@ -90,8 +90,9 @@ CONNECTION_FIELDS = ["a", "a_name", "a_email", "b", "b_name", "b_email", "first_
 
 
 def connections_csv(event: Event) -> str:
-    """Who met whom. Names and emails appear only for pairs where BOTH people agreed to share
-    their contact details; every other person is a random pseudonym, stable in this export.
+    """Who met whom. Names and emails appear only for mutual pairs where BOTH people agreed to
+    share their contact details (``shares_contact_with`` both ways); every other person is a
+    random pseudonym, stable in this export.
     Private notes and tags never leave eventnet."""
     pseudonym = _pseudonyms()
     a, b = aliased(Attendee), aliased(Attendee)
@@ -103,8 +104,8 @@ def connections_csv(event: Event) -> str:
     writer = csv.DictWriter(out, fieldnames=CONNECTION_FIELDS, lineterminator="\n")
     writer.writeheader()
     for conn, left, right in rows:
-        both = (shares_contact_with(left, right, met=True)
-                and shares_contact_with(right, left, met=True))
+        both = (shares_contact_with(left, right, mutual=conn.is_mutual)
+                and shares_contact_with(right, left, mutual=conn.is_mutual))
         record: dict[str, Any] = {
             "first_met_at": conn.first_met_at.isoformat(),
             "last_met_at": conn.last_met_at.isoformat(),

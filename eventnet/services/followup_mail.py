@@ -81,10 +81,11 @@ def skip_reason(row: Any, has_met: bool) -> str | None:
     return consent.refusal(KIND, row) or (None if has_met else NO_ONE_MET)
 
 
-def contact_of(viewer: Any, row: Any) -> dict[str, Any] | None:
-    """Contact details of someone the viewer met (at this event or an earlier one, or by an
-    accepted introduction), when they may be shared (``connections.shares_contact_with``)."""
-    if not shares_contact_with(viewer, row, met=True):
+def contact_of(viewer: Any, row: Any, *, mutual: bool) -> dict[str, Any] | None:
+    """Contact details of someone the viewer met, when they may be shared
+    (``connections.shares_contact_with``). ``mutual``: whether the two confirmed each other
+    (both scanned, here or at an earlier event, or both said yes to an introduction)."""
+    if not shares_contact_with(viewer, row, mutual=mutual):
         return None
     return {"email": row.email, "links": list(row.links or []), "phone": row.phone or ""}
 
@@ -170,7 +171,7 @@ def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
         other = rows.get(entry.attendee_id)
         if other is None:
             continue
-        shared = contact_of(me, other)
+        shared = contact_of(me, other, mutual=entry.is_mutual)
         contact = _Contact(**shared) if shared else None
         met.append(_MetCard(
             name=other.name, company=other.company, title=other.title,
@@ -202,8 +203,11 @@ def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
             name=past.name, company=past.company, event_name=past.event_name,
             met_at=past.met_at, when=when(past.met_at), times_met=past.times_met,
             notes=list(past.notes),
-            email=(here.email if contact_of(me, here) else None) if here is not None
-            else past.email,
+            # past.email: shared at the latest earlier meeting (mutual, consented then);
+            # someone here again must still consent today
+            email=(here.email if past.email is not None and contact_of(me, here, mutual=True)
+                   else None)
+            if here is not None else past.email,
         ))
     return {"event": event, "attendee": me, "met": met, "intros": intros,
             "reconnect": reconnect, "my_page_url": my_page_url(event, me, preview=preview),

@@ -27,6 +27,7 @@ from eventnet.matching import (
 from eventnet.matching.export import export_json
 from eventnet.models import Attendee, Connection, Event, Scan
 from eventnet.services import wording
+from eventnet.services.connections import shares_contact_with
 from eventnet.services.errors import NotFound
 from eventnet.services.organizers import normalize_email
 
@@ -166,6 +167,7 @@ def load_past(event: Event, people: list[Person]) -> list[PastEncounter]:
     a, b = aliased(Attendee), aliased(Attendee)
     rows = db.session.execute(
         select(Connection.event_id, Connection.last_met_at, Connection.a_note, Connection.b_note,
+               Connection.is_mutual,
                a.person_id.label("pa"), a.name.label("name_a"), a.company.label("company_a"),
                a.email.label("email_a"), a.consent_share_contact.label("share_a"),
                b.person_id.label("pb"), b.name.label("name_b"), b.company.label("company_b"),
@@ -179,16 +181,20 @@ def load_past(event: Event, people: list[Person]) -> list[PastEncounter]:
     past: list[PastEncounter] = []
     for r in rows:
         event_name = names[r.event_id]
+        # the one rule (``shares_contact_with``), as it stood at that event
+        share_a, share_b = (shares_contact_with(None, {"consent_share_contact": share,
+                                                       "erased_at": None}, mutual=r.is_mutual)
+                            for share in (r.share_a, r.share_b))
         if r.pa in person_ids:
             past.append(PastEncounter(
                 person_a=r.pa, person_b=r.pb, event_name=event_name, met_at=r.last_met_at,
                 notes=(r.a_note,) if r.a_note else (), name_b=r.name_b,
-                company_b=r.company_b or "", email_b=r.email_b if r.share_b else None))
+                company_b=r.company_b or "", email_b=r.email_b if share_b else None))
         if r.pb in person_ids:
             past.append(PastEncounter(
                 person_a=r.pb, person_b=r.pa, event_name=event_name, met_at=r.last_met_at,
                 notes=(r.b_note,) if r.b_note else (), name_b=r.name_a,
-                company_b=r.company_a or "", email_b=r.email_a if r.share_a else None))
+                company_b=r.company_a or "", email_b=r.email_a if share_a else None))
     return past
 
 

@@ -232,7 +232,9 @@ def answer_introduction(intro_id: int, recipient_id: int, accept: bool) -> Intro
 
 def introduced_contact(me: Attendee, other: Attendee) -> dict[str, Any]:
     """What an accepted introduction shares: the email always, the rest if they consented."""
-    shared = contact_of(me, other) or {"email": other.email, "links": [], "phone": ""}
+    # both said yes to the introduction: as confirmed as a mutual scan
+    shared = contact_of(me, other, mutual=True) or {"email": other.email, "links": [],
+                                                    "phone": ""}
     return shared
 
 

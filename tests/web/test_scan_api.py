@@ -17,6 +17,7 @@ from eventnet.models import Attendee, Connection, Membership, Scan, utcnow
 from eventnet.models.organizer import ROLE_STAFF
 from eventnet.services.attendees import access_token, reissue_badge
 from eventnet.services.organizers import issue_api_token
+from eventnet.services.scans import scan_badge
 
 
 class Contract:
@@ -156,7 +157,12 @@ def test_my_connections_edit_and_forget(client, contract, make_event, make_atten
     listing = client.get("/api/v1/me/connections", headers=_bearer(ann))
     contract.check(listing, "/me/connections", "get")
     [entry] = listing.get_json()["connections"]
-    assert entry["person"]["email"] == "bob@example.org"  # consented, and connected
+    assert "email" not in entry["person"]  # consented, but a one-way scan: the name only
+    assert entry["contact_when_mutual"] is True
+    scan_badge(bob.id, event.id, ann.badge.token)  # Bob scans Ann back
+    [entry] = client.get("/api/v1/me/connections", headers=_bearer(ann)).get_json()[
+        "connections"]
+    assert entry["person"]["email"] == "bob@example.org"  # consented, and mutual
     patched = client.patch(f"/api/v1/me/connections/{conn_id}", headers=_bearer(ann),
                            json={"note": "call in May", "tags": ["mentor"]})
     assert patched.status_code == 200
@@ -174,6 +180,12 @@ def test_my_connections_edit_and_forget(client, contract, make_event, make_atten
     gone = client.delete(f"/api/v1/me/connections/{conn_id}", headers=_bearer(ann))
     assert gone.status_code == 204
     contract.check(gone, "/me/connections/{id}", "delete")
+    # Bob's scan of Ann remains: one-way again, so Ann sees his name only
+    [entry] = client.get("/api/v1/me/connections", headers=_bearer(ann)).get_json()[
+        "connections"]
+    assert not entry["i_scanned"] and "email" not in entry["person"]
+    assert client.delete(f"/api/v1/me/connections/{conn_id}",
+                         headers=_bearer(bob)).status_code == 204
     assert client.get("/api/v1/me/connections", headers=_bearer(ann)).get_json() == {
         "connections": []}
     db.session.rollback()

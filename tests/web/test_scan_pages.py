@@ -69,8 +69,8 @@ def test_csrf_is_required_on_the_save_form(app, client, auth, make_event, make_a
     assert ok.status_code == 302 and _scans() == 1
 
 
-def test_contact_details_only_with_consent_and_a_connection(client, auth, make_event,
-                                                            make_attendee):
+def test_contact_details_only_with_consent_and_a_mutual_connection(client, auth, make_event,
+                                                                   make_attendee):
     event = make_event()
     ann = make_attendee(event)
     shy = make_attendee(event, email="shy@example.org", consent_share_contact=False)
@@ -79,7 +79,10 @@ def test_contact_details_only_with_consent_and_a_connection(client, auth, make_e
     assert b"open@example.org" not in client.get(f"/b/{open_.badge.token}").data
     scan_badge(ann.id, event.id, open_.badge.token)
     scan_badge(ann.id, event.id, shy.badge.token)
-    assert b"open@example.org" in client.get(f"/b/{open_.badge.token}").data
+    assert b"open@example.org" not in client.get(f"/b/{open_.badge.token}").data  # one-way
+    scan_badge(open_.id, event.id, ann.badge.token)
+    scan_badge(shy.id, event.id, ann.badge.token)
+    assert b"open@example.org" in client.get(f"/b/{open_.badge.token}").data  # mutual
     assert b"shy@example.org" not in client.get(f"/b/{shy.badge.token}").data
     client.get(f"/e/{event.slug}/me")  # a fresh client sees no contact either
     assert b"open@example.org" not in client.application.test_client().get(

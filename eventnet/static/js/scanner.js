@@ -135,7 +135,10 @@
   function showRecorded(body) {
     const p = body.connection.person;
     const detail = [p.title, p.company].filter(Boolean).join(" · ");
-    showCard("green", (body.scan.is_new ? T.saved : T.already).replace("%(name)s", p.name), detail);
+    // one-way so far: their contact details come once they scan this attendee back
+    const pending = body.connection.contact_when_mutual ? T.scanBack : "";
+    showCard("green", (body.scan.is_new ? T.saved : T.already).replace("%(name)s", p.name),
+             [detail, pending].filter(Boolean).join(" — "));
     current = body.connection;
     const form = $("note-form");
     form.hidden = false;

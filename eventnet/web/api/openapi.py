@@ -27,7 +27,8 @@ _TEXT = {"type": ["string", "null"], "minLength": 1,
 PERSON = {
     "type": "object",
     "description": "The other attendee's public card; email, links and phone only when they "
-                   "consented to share their contact details with the people they meet.",
+                   "consented to share their contact details with the people they connect "
+                   "with and the connection is mutual (both scanned each other).",
     "required": ["id", "name", "company", "title", "interests", "offers", "asks"],
     "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"},
@@ -52,6 +53,11 @@ CONNECTION = {
         "i_scanned": {"type": "boolean"},
         "note": {"type": "string", "description": "My note about them."},
         "tags": {**_STR_LIST, "description": "My tags about them."},
+        "contact_when_mutual": {
+            "type": "boolean",
+            "description": "They share their contact details with the people they connect "
+                           "with, and the connection is not mutual yet: the details appear "
+                           "once both have scanned each other."},
     },
     "additionalProperties": False,
 }

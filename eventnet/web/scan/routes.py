@@ -27,6 +27,7 @@ from eventnet.services import badges as badge_service
 from eventnet.services import scans as scan_service
 from eventnet.services.attendees import badge_url, get_by_badge
 from eventnet.services.connections import (
+    contact_when_mutual,
     my_side_with,
     shares_contact_with,
     update_my_connection,
@@ -65,11 +66,15 @@ def render_badge(found: Any, person: Attendee, event: Event, viewer: Attendee | 
     "Edit", instead of a save form that would invite a second scan.
     """
     show_contact = shares_contact_with(viewer, person)
+    # the viewer saved them: their details come once they scan the viewer back
+    contact_on_scan_back = (mine is not None or saved) and not show_contact \
+        and contact_when_mutual(person, False)
     if mine is not None and note_form is None:
         note_form = NoteForm.for_connection(event, mine)
     return render_template(
         "scan/badge.html", badge=found, person=person, event=event, viewer=viewer, form=form,
         is_self=bool(viewer and viewer.id == person.id), show_contact=show_contact,
+        contact_on_scan_back=contact_on_scan_back,
         saved=saved, action=action, mine=mine, note_form=note_form,
         other_events=_other_event_names(event) if viewer is None else [],
     ), status
