@@ -84,7 +84,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from eventnet.services.consent import cancel_withheld
     from eventnet.services.mail_files import attachments_for
 
-    worker.init_app(app, cancel_withheld=cancel_withheld, attachments=attachments_for)
+    worker.init_app(app, cancel_withheld=cancel_withheld, attachments=attachments_for,
+                    factory=create_app)
 
     from eventnet.cli import register_commands
 

@@ -7,12 +7,11 @@ import sys
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
 from eventnet.cli import ServiceCommand, counted
-from eventnet.mail.worker import DeliveryProcess, dispatch
-from eventnet.services import followup_mail, followups, intros
+from eventnet.services import followup_mail, followup_sending, followups, intros
 from eventnet.services.events import get_event
 
 group = AppGroup("followups", help="Preview, export and send the post-event follow-ups.")
@@ -53,57 +52,66 @@ def export(slug: str, fmt: str) -> None:
 @click.argument("slug")
 @click.option("--dry-run", is_flag=True, help="Count what would be sent; change nothing.")
 def send(slug: str, dry_run: bool) -> None:
-    """Queue every attendee's follow-up (at most once each) and deliver them."""
+    """Queue every attendee's follow-up (at most once each) and deliver them.
+
+    One run at a time per event: while one is under way (from the organizer's page or
+    another command), this says so and exits with status 1.
+    """
     event = get_event(slug)
     if dry_run:
         _report(followup_mail.queue_followups(event.id, dry_run=True), dry_run=True)
         return
-    if current_app.config.get("BROKER_URL") or not current_app.config.get("MAIL_SYNC", True):
-        with _Progress("Queueing follow-ups") as bar:
-            result = followup_mail.queue_followups(event.id, on_plan=bar.start,
-                                                   progress=bar.update, on_batch=dispatch)
-        _report(result, dry_run=False)
+    with _Bars() as bars:
+        result = followup_sending.send_followups(event.id, bars)
+    if result.delivery is None:
         click.echo("Handed to the delivery workers (`eventnet outbox work` or Celery).")
         return
-    # A process of its own delivers each committed batch while the next ones are rendered.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with DeliveryProcess(app) as delivery:
-        with _Progress("Rendering and queueing") as bar:
-            result = followup_mail.queue_followups(event.id, on_plan=bar.start,
-                                                   progress=bar.update, on_batch=delivery.put)
-        _report(result, dry_run=False)
-        with click.progressbar(length=len(result.message_ids), label="Delivering",
-                               file=sys.stderr) as bar:
-            for done in delivery.finish():
-                bar.update(done)
-    totals = delivery.complete(result.message_ids)
+    totals = result.delivery
     click.echo(f"sent {totals.sent}, will retry {totals.retried}, failed {totals.failed}.")
 
 
-class _Progress:
-    """A progress bar that appears once its length is known (after the matching engine).
+class _Bars(followup_sending.SendProgress):
+    """The run's progress as bars on stderr: rendering and queueing, then delivering.
 
-    Counting first with a dry run would run the engine over the whole event twice.
+    Each appears once its length is known (the queueing's after the matching engine):
+    counting first with a dry run would run the engine over the whole event twice.
     """
 
-    def __init__(self, label: str) -> None:
-        self.label = label
+    def __init__(self) -> None:
         self._bar: Any = None
 
-    def start(self, length: int) -> None:
-        self._bar = click.progressbar(length=length, label=self.label, file=sys.stderr)
+    def _start(self, length: int, label: str) -> None:
+        self._close()
+        self._bar = click.progressbar(length=length, label=label, file=sys.stderr)
         self._bar.__enter__()
 
-    def update(self, done: int) -> None:
+    def _close(self, *exc: object) -> None:
         if self._bar is not None:
-            self._bar.update(done)
+            self._bar.__exit__(*(exc or (None, None, None)))
+            self._bar = None
 
-    def __enter__(self) -> _Progress:
+    def planned(self, count: int) -> None:
+        self._start(count, "Rendering and queueing")
+
+    def queued(self, count: int) -> None:
+        if self._bar is not None:
+            self._bar.update(count)
+
+    def queueing_done(self, result: followup_mail.QueueResult, *,
+                      delivering_here: bool) -> None:
+        self._close()
+        _report(result, dry_run=False)
+        if delivering_here:
+            self._start(len(result.message_ids), "Delivering")
+
+    def delivered(self, count: int) -> None:
+        self.queued(count)
+
+    def __enter__(self) -> _Bars:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
+        self._close(*exc)
 
 
 def _report(result: followup_mail.QueueResult, *, dry_run: bool) -> None:

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from eventnet.cli import ServiceCommand, counted
-from eventnet.mail.retention import Purged, purge_expired
-from eventnet.mail.worker import deliver_due, retry_failed
+from eventnet.services.intros import maintain
+from eventnet.services.outbox import Purged, deliver_due, purge_expired, retry_failed
 
 MAINTENANCE_EVERY = 600.0
 #: seconds between polls right after mail was sent
@@ -35,8 +35,6 @@ def work(loop: bool, interval: float, parent_pid: int | None) -> None:
     passes without any. With --with-parent (gunicorn.conf.py starts it so) it ends when
     its parent does, also where the kernel cannot be asked to end it (not Linux).
     """
-    from eventnet.services.intros import maintain
-
     next_maintenance = 0.0
     last_busy = float("-inf")
     while True:

@@ -77,21 +77,28 @@ CANCEL_WITHHELD = "eventnet.mail.cancel_withheld"
 
 #: where the app keeps the function that gives a message its files (badge QR code, .ics)
 ATTACHMENTS = "eventnet.mail.attachments"
+#: where the app keeps the factory a delivery process builds its own app with
+FACTORY = "eventnet.mail.factory"
 
 
 def init_app(app: Flask, *, cancel_withheld: Callable[..., int],
              attachments: Callable[[str, int | None, int | None], list[Attachment]] | None
-             = None) -> None:
+             = None, factory: Callable[[dict[str, Any]], Flask] | None = None) -> None:
     """Give the worker the services' consent rule, asked again right before sending.
 
     ``cancel_withheld(session, message_ids=ids)`` cancels, in the worker's transaction, the
     claimed messages that must not go out any more and returns how many.
     ``attachments(kind, event_id, attendee_id)`` gives the files a message carries, made
     when it is encoded (so from the badge and event as they are when it goes out).
+    ``factory(config)`` builds the app a ``DeliveryProcess`` runs in (a module-level
+    function: the spawned process is handed it by name); mail imports no app factory
+    outside the Celery workers' entry point.
     """
     app.extensions[CANCEL_WITHHELD] = cancel_withheld
     if attachments is not None:
         app.extensions[ATTACHMENTS] = attachments
+    if factory is not None:
+        app.extensions[FACTORY] = factory
 
 
 def _cancel_withheld() -> Callable[..., int]:
@@ -433,13 +440,17 @@ class DeliveryProcess:
     """
 
     def __init__(self, app: Flask) -> None:
+        factory = app.extensions.get(FACTORY)
+        if factory is None:
+            raise RuntimeError("the mail worker has no app factory for a delivery process: "
+                               "build the app with eventnet.create_app")
         context = multiprocessing.get_context("spawn")
         self.stats = DeliveryStats()
         self._ids: Any = context.Queue()
         self._done: Any = context.Queue()
         self._process = context.Process(
             target=_delivery_process, name="eventnet-delivery", daemon=True,
-            args=(_picklable(app.config), app.instance_path, self._ids, self._done,
+            args=(factory, _picklable(app.config), app.instance_path, self._ids, self._done,
                   os.getpid()))
         self._process.start()
 
@@ -551,13 +562,11 @@ def _serve(ids: Any, done: Any, transport: Transport, parent_pid: int) -> Delive
         done.put(("batch", len(batch)))
 
 
-def _delivery_process(config: dict[str, Any], instance_path: str, ids: Any,
-                      done: Any, parent_pid: int) -> None:
+def _delivery_process(factory: Callable[[dict[str, Any]], Flask], config: dict[str, Any],
+                      instance_path: str, ids: Any, done: Any, parent_pid: int) -> None:
     exit_with_parent(parent_pid)
-    from eventnet import create_app
-
     os.environ["EVENTNET_INSTANCE_PATH"] = instance_path
-    app = create_app(config)
+    app = factory(config)
     with app.app_context():
         transport = make_transport(app.config, app.instance_path)
         try:

@@ -1,8 +1,12 @@
-"""Sending an event's follow-ups: a run at a time, off the request, and where it stands.
+"""Sending an event's follow-ups: one run at a time, and where it stands; retrying them.
 
-"Send follow-ups" starts a run (``start_followups``): the event takes a lease that every
-process sees, the run queues and delivers in a thread (or a Celery worker), and the page
-follows ``progress``. Rendering and queueing themselves are in ``followup_mail``.
+A run holds a lease on the event that every process sees, queues the follow-ups and
+delivers them (or hands them to the delivery workers), renewing the lease as it goes, and
+lets go at the end. The organizer's page starts one off the request (``start_followups``:
+in a thread, or a Celery worker's ``eventnet.send_followups`` task) and follows
+``progress``; ``eventnet followups send`` runs one in its own process
+(``send_followups``). Both go through ``run_followups``, the one place that decides how
+the queued mail is delivered. Rendering and queueing themselves are in ``followup_mail``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -18,18 +23,20 @@ from sqlalchemy import and_, func, or_, select, union, update
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.mail.worker import DeliveryProcess, dispatch
+from eventnet.mail.worker import DeliveryProcess, DeliveryStats, dispatch
 from eventnet.models import Event, OutboundEmail, Scan, utcnow
 from eventnet.models.outbox import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNCONFIRMED
-from eventnet.services.errors import NotFound, Unavailable
+from eventnet.services.errors import Conflict, NotFound, Unavailable
 from eventnet.services.followup_mail import (
     KIND,
     QueueResult,
+    due_ids,
     load_recipients,
     queue_followups,
     queued_attendees,
     skip_reason,
 )
+from eventnet.services.outbox import retry_failed
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,39 @@ log = logging.getLogger(__name__)
 PREPARING_LEASE = timedelta(minutes=2)
 #: how often a live run renews its hold
 LEASE_RENEW_SECONDS = 30.0
+
+
+class FollowupsUnderWay(Conflict):
+    """Another run is sending the event's follow-ups (``send_followups``)."""
+
+    default_code = "followups_under_way"
+
+
+class SendProgress:
+    """What a run tells its caller as it goes (the CLI draws progress bars from it); this
+    one ignores it all."""
+
+    def planned(self, count: int) -> None:
+        """``count`` follow-ups are to be queued (known once the matching engine ran)."""
+
+    def queued(self, count: int) -> None:
+        """``count`` more were queued (a batch committed)."""
+
+    def queueing_done(self, result: QueueResult, *, delivering_here: bool) -> None:
+        """All are queued; ``delivering_here``: the run now waits for their delivery, else
+        the delivery workers (Celery, ``eventnet outbox work``) send them."""
+
+    def delivered(self, count: int) -> None:
+        """The run's delivery tried ``count`` more."""
+
+
+@dataclass
+class SendResult:
+    """What a run did: its queueing, and its delivery's counts when it delivered itself
+    (None: handed to the delivery workers)."""
+
+    queue: QueueResult
+    delivery: DeliveryStats | None = None
 
 
 def start_followups(event_id: int) -> bool:
@@ -59,7 +99,8 @@ def start_followups(event_id: int) -> bool:
         threading.Thread(target=_run_in_thread, args=(app, event_id),
                          name="eventnet-followups", daemon=True).start()
         return True
-    from eventnet.mail.tasks import configure, send_followups_task
+    from eventnet.mail.tasks import configure
+    from eventnet.services.tasks import send_followups_task
 
     configure(current_app.config)
     try:
@@ -72,10 +113,21 @@ def start_followups(event_id: int) -> bool:
     return True
 
 
-def run_followups(event_id: int) -> None:
-    """The run ``start_followups`` begins: queue, deliver (unless a broker or an outbox
-    worker does), then let go of the lease, which it renews meanwhile. For a Celery task or
-    a thread."""
+def send_followups(event_id: int, report: SendProgress | None = None) -> SendResult:
+    """Queue and deliver the event's follow-ups now, in this process (the CLI), holding the
+    event's lease as a run from the page does. Raises FollowupsUnderWay when a run is
+    already under way (nothing done), NotFound."""
+    if not _take_lease(event_id):
+        raise FollowupsUnderWay(_("The follow-ups of this event are already being sent "
+                                  "(from the organizer's page or another command); nothing "
+                                  "was done. Their progress is on the follow-ups page."))
+    return run_followups(event_id, report)
+
+
+def run_followups(event_id: int, report: SendProgress | None = None) -> SendResult:
+    """The run whose lease was just taken (by ``send_followups``, ``start_followups``): queue,
+    deliver (unless a broker or an outbox worker does), then let go of the lease, which it
+    renews meanwhile. For the CLI, a thread or the Celery task."""
     from flask import current_app
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -84,7 +136,7 @@ def run_followups(event_id: int) -> None:
                               name="eventnet-followups-lease", daemon=True)
     keeper.start()
     try:
-        send_followups(event_id)
+        return _queue_and_deliver(event_id, report or SendProgress())
     finally:
         done.set()
         keeper.join()
@@ -137,13 +189,13 @@ def _set_lease(event_id: int, until: Any, *only_if: Any) -> bool:
 
 
 def is_preparing(event_id: int) -> bool:
-    """Whether a run started by ``start_followups`` is under way."""
+    """Whether a run (``start_followups``, ``send_followups``) is under way."""
     until = db.session.scalar(select(Event.followups_preparing_until)
                               .where(Event.id == event_id))
     return until is not None and until > utcnow()
 
 
-def send_followups(event_id: int) -> QueueResult:
+def _queue_and_deliver(event_id: int, report: SendProgress) -> SendResult:
     """Queue the event's follow-ups and deliver them, or hand them over. Raises NotFound.
 
     With a broker each committed batch goes to the Celery workers at once. Without one
@@ -154,16 +206,30 @@ def send_followups(event_id: int) -> QueueResult:
     """
     from flask import current_app
 
-    if current_app.config.get("BROKER_URL"):
-        return queue_followups(event_id, on_batch=dispatch)
-    if not current_app.config.get("MAIL_SYNC", True):
-        return queue_followups(event_id)
+    def queue(**kwargs: Any) -> QueueResult:
+        return queue_followups(event_id, on_plan=report.planned, progress=report.queued,
+                               **kwargs)
+
+    if current_app.config.get("BROKER_URL") or not current_app.config.get("MAIL_SYNC", True):
+        on_batch = dispatch if current_app.config.get("BROKER_URL") else None
+        result = queue(on_batch=on_batch)
+        report.queueing_done(result, delivering_here=False)
+        return SendResult(result)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with DeliveryProcess(app) as delivery:
-        result = queue_followups(event_id, on_batch=delivery.put)
-        delivery.wait()
-    delivery.complete(result.message_ids)
-    return result
+        result = queue(on_batch=delivery.put)
+        report.queueing_done(result, delivering_here=True)
+        for count in delivery.finish():
+            report.delivered(count)
+    return SendResult(result, delivery.complete(result.message_ids))
+
+
+def retry_followups(event_id: int) -> int:
+    """Queue the event's failed follow-ups again (and those unconfirmed after their last
+    attempt) and start delivering them without holding up the caller; returns how many."""
+    count = retry_failed(event_id, kind=KIND)
+    dispatch(due_ids(event_id), background=True)
+    return count
 
 
 def is_running(event: Event) -> bool:

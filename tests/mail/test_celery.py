@@ -69,7 +69,7 @@ def test_followups_are_delivered_by_a_celery_worker(
         event = _five_who_met(make_event, make_attendee)
         first = followup_sending.send_followups(event.id)
         second = followup_sending.send_followups(event.id)
-        assert first.queued == 5 and second.queued == 0
+        assert first.queue.queued == 5 and second.queue.queued == 0
         _wait_for_five(worker, smtp, tmp_path)
         from eventnet.extensions import db
 
@@ -115,7 +115,7 @@ def test_a_broker_that_is_down_is_a_clear_error_and_holds_nothing(
         assert time.monotonic() - started < 30
         assert not followup_sending.is_preparing(event.id)
         result = followup_sending.send_followups(event.id)  # queues, hands over, does not raise
-        assert result.queued == 5 and followup_sending.progress(event.id)["queued"] == 5
+        assert result.queue.queued == 5 and followup_sending.progress(event.id)["queued"] == 5
     finally:
         app.config.update(BROKER_URL=None)
 
@@ -133,3 +133,34 @@ def test_a_worker_that_starts_sends_what_was_queued_before(
     assert not smtp.messages
     with celery_worker(app, smtp, tmp_path) as worker:
         _wait_for_five(worker, smtp, tmp_path)
+
+
+def test_a_celery_worker_runs_the_introductions_upkeep_registered_by_services(
+        app: Any, make_event: Any, make_attendee: Any, smtp: Any, tmp_path: Path) -> None:
+    """The use cases' tasks live in services (``eventnet.services.tasks``); a worker started
+    on mail's Celery app (``-A eventnet.mail.tasks``) still finds and runs them."""
+    from datetime import timedelta
+
+    from eventnet.database import write_transaction
+    from eventnet.mail.tasks import configure
+    from eventnet.models import Introduction, utcnow
+    from eventnet.services.tasks import maintain_introductions_task
+
+    event = make_event(name="Celery Intros")
+    alice = make_attendee(event, "Alice", "alice@example.org")
+    bruno = make_attendee(event, "Bruno", "bruno@example.org")
+    asked = utcnow() - timedelta(days=8)  # a request a week old: its reminder is due
+    with write_transaction() as session:
+        session.add(Introduction(event_id=event.id, requester_id=alice.id,
+                                 recipient_id=bruno.id, status="requested",
+                                 requested_at=asked, expires_at=asked + timedelta(days=14)))
+    with celery_worker(app, smtp, tmp_path) as worker:
+        configure(app.config)
+        maintain_introductions_task.delay()
+        deadline = time.monotonic() + 60
+        while not smtp.to("bruno@example.org") and time.monotonic() < deadline:
+            assert worker.poll() is None, (tmp_path / "celery.log").read_text()
+            time.sleep(0.1)
+    [reminder] = smtp.to("bruno@example.org")
+    assert "Alice" in reminder.get_body(("plain",)).get_content()
+    assert not smtp.to("alice@example.org")

@@ -158,13 +158,13 @@ def test_send_runs_outside_the_request_and_one_run_at_a_time(
     auth.organizer("boss@example.org")
     base = f"/events/{ev.event.slug}/followups"
     ran_in: list[str] = []
-    real = followup_sending.send_followups
+    real = followup_sending._queue_and_deliver
 
-    def spy(event_id: int, **kwargs: Any) -> Any:
+    def spy(event_id: int, *args: Any) -> Any:
         ran_in.append(threading.current_thread().name)
-        return real(event_id, **kwargs)
+        return real(event_id, *args)
 
-    monkeypatch.setattr(followup_sending, "send_followups", spy)
+    monkeypatch.setattr(followup_sending, "_queue_and_deliver", spy)
     started = client.post(base + "/send", data={"confirm": "1"}, follow_redirects=True)
     assert b"are being prepared and sent" in started.data
     assert _wait_done(client, base)["sent"] == 4 and ran_in == ["eventnet-followups"]
@@ -202,7 +202,7 @@ def test_a_live_run_renews_its_lease_and_lets_go_at_the_end(
         return db.session.scalar(select(Event.followups_preparing_until)
                                  .where(Event.id == ev.event.id))
 
-    def slow(event_id: int, **kwargs: Any) -> Any:
+    def slow(event_id: int, *args: Any) -> Any:
         for _ in range(3):
             now[0] += timedelta(minutes=1)  # a minute of work
             renewed = now[0] + followup_sending.PREPARING_LEASE - timedelta(seconds=1)
@@ -211,7 +211,7 @@ def test_a_live_run_renews_its_lease_and_lets_go_at_the_end(
                 time.sleep(0.01)  # until the keeper renewed the lease for this minute
         held_during_the_run.append(followup_sending.is_preparing(event_id))
 
-    monkeypatch.setattr(followup_sending, "send_followups", slow)
+    monkeypatch.setattr(followup_sending, "_queue_and_deliver", slow)
     assert followup_sending._take_lease(ev.event.id)
     followup_sending.run_followups(ev.event.id)
     assert held_during_the_run == [True]
@@ -219,10 +219,10 @@ def test_a_live_run_renews_its_lease_and_lets_go_at_the_end(
 
 
 def test_a_failed_run_lets_go_of_the_event(app: Any, ev: Any, monkeypatch: Any) -> None:
-    def broken(event_id: int, **kwargs: Any) -> Any:
+    def broken(event_id: int, *args: Any) -> Any:
         raise RuntimeError("SMTP server on fire")
 
-    monkeypatch.setattr(followup_sending, "send_followups", broken)
+    monkeypatch.setattr(followup_sending, "_queue_and_deliver", broken)
     assert followup_sending._take_lease(ev.event.id)
     with pytest.raises(RuntimeError):
         followup_sending.run_followups(ev.event.id)

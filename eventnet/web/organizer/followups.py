@@ -14,7 +14,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
-from eventnet.mail.worker import dispatch, retry_failed
 from eventnet.models import MAX_ID
 from eventnet.services import followup_mail, followup_sending, followups
 from eventnet.services.attendees import list_attendees
@@ -105,8 +104,7 @@ def followups_retry(slug: str) -> Any:
     """Queue the failed follow-ups again and deliver them."""
     event = organizer_event(slug)
     if RetryForm().validate_on_submit():
-        count = retry_failed(event.id, kind=followup_mail.KIND)
-        dispatch(followup_mail.due_ids(event.id), background=True)
+        count = followup_sending.retry_followups(event.id)
         flash(ngettext("%(num)d failed follow-up queued again.",
                        "%(num)d failed follow-ups queued again.", count), "success")
     return redirect(url_for("organizer.followups_page", slug=slug))
