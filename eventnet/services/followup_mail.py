@@ -241,7 +241,7 @@ def _lock_event(event_id: int) -> Event:
     query = select(Event).where(Event.id == event_id)
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()  # one "send" of an event at a time
-    event = db.session.scalar(query)
+    event: Event | None = db.session.scalar(query)
     if event is None:
         raise NotFound(_("No such event."))
     return event

@@ -248,7 +248,7 @@ def export(event: Event) -> dict[str, Any]:
 
 def find_attendee(event: Event, email: str) -> Attendee:
     """The event's (not erased) attendee with this email. Raises NotFound."""
-    attendee = db.session.scalar(
+    attendee: Attendee | None = db.session.scalar(
         select(Attendee).where(Attendee.event_id == event.id,
                                Attendee.email == normalize_email(email),
                                Attendee.erased_at.is_(None)))
