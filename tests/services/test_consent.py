@@ -22,6 +22,7 @@ from eventnet.mail.worker import deliver_due
 from eventnet.models import Attendee, Introduction, OutboundEmail, utcnow
 from eventnet.services import consent, followup_mail, intros
 from eventnet.services.attendees import Profile, update_profile
+from eventnet.services.errors import Conflict
 from tests.followup_data import small_event
 
 
@@ -198,3 +199,57 @@ def test_may_receive_and_the_workers_sql_agree_on_every_consent_combination(
         assert consent.may_receive(kind, attendee) is not expected, (kind, state)
         assert (_status(attendee_id, kind) == "cancelled") is expected, (kind, state)
     assert cancelled == sum(1 for s in people if _status(people[s], kind) == "cancelled")
+
+
+def test_the_requesters_withdrawal_closes_the_request_and_cancels_its_mail(
+        app: Any, make_event: Any, make_attendee: Any, smtp: Any) -> None:
+    """Double opt-in holds to the end: once the requester withdraws, the recipient cannot
+    accept (and so get the requester's details), and the request still queued is cancelled."""
+    app.config["MAIL_SYNC"] = False
+    _event, a, b, intro_id = _requested(make_event, make_attendee)
+    intros.request_introduction(intro_id, a.id)
+    assert _status(b.id, "intro_request") == "queued"
+    update_profile(a.id, _profile_of(db.session.get(Attendee, a.id),
+                                     consent_introductions=False))
+    assert _status(b.id, "intro_request") == "cancelled"
+    assert db.session.get(Introduction, intro_id).status == "expired"
+    assert intros.for_attendee(b.id)["received"] == []
+    with pytest.raises(Conflict):
+        intros.answer_introduction(intro_id, b.id, accept=True)
+    deliver_due()
+    assert not smtp.messages
+
+
+def test_a_request_cannot_be_accepted_once_the_requester_may_not_take_part(
+        make_event: Any, make_attendee: Any, smtp: Any) -> None:
+    """Even when the withdrawal did not close the request (it raced with it, or the flag was
+    changed by an import), accepting checks the requester again; so do reminders."""
+    _event, a, b, intro_id = _requested(make_event, make_attendee)
+    intros.request_introduction(intro_id, a.id)
+    assert len(smtp.to("bruno@example.org")) == 1
+    with write_transaction() as session:
+        session.get(Attendee, a.id).consent_introductions = False
+    assert not intros.is_answerable(db.session.get(Introduction, intro_id))
+    with pytest.raises(Conflict) as refused:
+        intros.answer_introduction(intro_id, b.id, accept=True)
+    assert refused.value.code == "intro_unavailable"
+    assert intros.maintain(utcnow() + timedelta(days=8)).reminded == 0
+    assert len(smtp.to("bruno@example.org")) == 1 and not smtp.to("alice@example.org")
+    db.session.rollback()
+    assert db.session.get(Introduction, intro_id).status == "requested"
+
+
+def test_an_unsubscribed_requester_can_ask_no_one_and_their_requests_close(
+        make_event: Any, make_attendee: Any, smtp: Any) -> None:
+    _event, a, b, intro_id = _requested(make_event, make_attendee)
+    consent.unsubscribe(a.id)
+    with pytest.raises(Conflict):
+        intros.request_introduction(intro_id, a.id)
+    consent.resubscribe(a.id)
+    intros.request_introduction(intro_id, a.id)
+    consent.unsubscribe(a.id)
+    db.session.rollback()
+    assert db.session.get(Introduction, intro_id).status == "expired"
+    with pytest.raises(Conflict):
+        intros.answer_introduction(intro_id, b.id, accept=True)
+    assert not smtp.to("alice@example.org")
