@@ -35,7 +35,8 @@ test: $(TEST_STAMP)
 
 ## The edit loop: unit and service tests on SQLite, without a browser, another process,
 ## PostgreSQL or Redis (under a minute); `make test` stays the whole suite
-FAST_TESTS := tests/unit tests/services tests/test_french_typography.py
+FAST_TESTS := tests/unit tests/services tests/test_import_direction.py \
+	tests/test_french_typography.py
 test-fast: $(TEST_STAMP)
 	EVENTNET_TEST_DATABASE_URL= EVENTNET_TEST_REDIS_URL= EVENTNET_REQUIRE_BROWSER= \
 	  $(BIN)/pytest -p no:cacheprovider -q -m 'not browser and not processes' $(FAST_TESTS) $(PYTEST_ARGS)
