@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,11 @@ from eventnet.services.attendees import Profile, split_list, validate_profile
 from eventnet.services.errors import Invalid
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+#: how often a parser reports how far it read (``row_progress``), in rows
+PROGRESS_EVERY = 2000
+#: while set, the parsers call it with (rows read, data rows in the file) as they go
+row_progress: ContextVar[Callable[[int, int], None] | None] = ContextVar(
+    "eventnet_import_row_progress", default=None)
 
 
 @dataclass
@@ -228,17 +234,21 @@ def _add(plan: ImportPlan, line: int, profile: Profile, event: Event,
     plan.rows.append(ImportRow(line, profile, external_ref, checked_in_at))
 
 
-def _rows(rows: list[list[str]], plan: ImportPlan) -> list[tuple[int, list[str]]]:
+def _rows(rows: list[list[str]], plan: ImportPlan) -> Iterator[tuple[int, list[str]]]:
     """Data rows with their line numbers; rows with too many cells are rejected."""
     width = len(rows[0])
-    out = []
+    total = len(rows) - 1
+    report = row_progress.get()
     for line, cells in enumerate(rows[1:], start=2):
+        if report is not None and (line - 2) % PROGRESS_EVERY == 0:
+            report(line - 2, total)
         if len(cells) > width and any(cells[width:]):
             plan.errors.append(RowError(line, _("expected %(n)d columns, found %(m)d",
                                                 n=width, m=len(cells))))
             continue
-        out.append((line, cells))
-    return out
+        yield line, cells
+    if report is not None:
+        report(total, total)
 
 
 def _links(*values: str) -> list[str]:

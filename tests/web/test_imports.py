@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from eventnet.extensions import db
 from eventnet.models import Attendee, CheckIn
-from eventnet.services import imports
+from eventnet.services import import_jobs, imports
 from eventnet.services.errors import Invalid
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
@@ -157,64 +157,44 @@ def test_forced_format_must_match_the_file(make_event):
     assert exc.value.code == "missing_column"
 
 
-def test_web_upload_preview_confirm(client, auth, make_organizer, make_event):
+def _imported(client, slug: str, data: bytes):
+    """Upload a file, wait for its job, and return the job's page."""
+    response = client.post(f"/events/{slug}/import", data={
+        "file": (io.BytesIO(data), "guests.csv"), "format": "auto"},
+        content_type="multipart/form-data")
+    assert response.status_code == 302, response.status_code
+    import_jobs.wait(int(response.headers["Location"].rsplit("/", 1)[1]))
+    return client.get(response.headers["Location"])
+
+
+def test_web_upload_runs_a_job_whose_page_shows_the_result(client, auth, make_organizer,
+                                                           make_event):
     organizer = make_organizer()
     event = make_event(organizer=organizer, questions=QUESTIONS)
     auth.organizer(organizer.email)
     assert client.get(f"/events/{event.slug}/import").status_code == 200
-    response = client.post(f"/events/{event.slug}/import", data={
-        "file": (io.BytesIO(fixture("luma.csv")), "guests.csv"), "format": "auto"},
-        content_type="multipart/form-data")
-    assert response.status_code == 302
-    preview_url = response.headers["Location"]
-    page = client.get(preview_url).get_data(as_text=True)
-    assert "Inès Moreau" in page and "Yasmine Roux" in page  # skipped rows are listed
-    assert "declined" in page and "Luma" in page and count(event) == 0
-    done = client.post(preview_url)
-    assert done.status_code == 302 and count(event) == 2
-    assert client.get(preview_url).status_code == 404  # the upload is gone
+    page = _imported(client, event.slug, fixture("luma.csv")).get_data(as_text=True)
+    assert 'data-state="done"' in page and "2 created" in page and "1 checked in" in page
+    assert "Yasmine Roux" in page and "declined" in page  # skipped rows are listed
+    assert "Luma" in page
+    db.session.commit()
+    assert count(event) == 2
 
 
-def test_web_preview_of_a_file_with_errors_cannot_be_applied(client, auth, make_organizer,
+def test_web_file_with_errors_imports_nothing_and_lists_them(client, auth, make_organizer,
                                                              make_event):
     organizer = make_organizer()
     event = make_event(organizer=organizer)
     auth.organizer(organizer.email)
-    response = client.post(f"/events/{event.slug}/import", data={
-        "file": (io.BytesIO(fixture("malformed_duplicates.csv")), "x.csv")},
-        content_type="multipart/form-data")
-    preview_url = response.headers["Location"]
-    page = client.get(preview_url)
-    assert page.status_code == 422 and b"duplicate of line 2" in page.data
-    assert client.post(preview_url).status_code == 422 and count(event) == 0
+    page = _imported(client, event.slug, fixture("malformed_duplicates.csv"))
+    assert page.status_code == 200 and b"duplicate of line 2" in page.data
+    assert b'data-state="failed"' in page.data and b"<td>5</td>" in page.data
     for name in ("malformed_semicolons.csv", "malformed_windows1252.csv"):
         bad = client.post(f"/events/{event.slug}/import", data={
             "file": (io.BytesIO(fixture(name)), name)}, content_type="multipart/form-data")
-        assert bad.status_code == 422 and b"UTF-8" in bad.data or b"semicolons" in bad.data
+        assert bad.status_code == 422 and (b"UTF-8" in bad.data or b"semicolons" in bad.data)
+    db.session.commit()
     assert count(event) == 0
-
-
-def test_web_upload_is_tied_to_the_browser_and_expires(app, client, auth, make_organizer,
-                                                       make_event):
-    organizer = make_organizer()
-    event = make_event(organizer=organizer)
-    auth.organizer(organizer.email)
-    response = client.post(f"/events/{event.slug}/import", data={
-        "file": (io.BytesIO(fixture("eventnet.csv")), "x.csv")},
-        content_type="multipart/form-data")
-    preview_url = response.headers["Location"]
-    name = preview_url.rsplit("/", 1)[1]
-    other = app.test_client()
-    from tests.conftest import AuthActions
-
-    AuthActions(other).organizer(organizer.email)
-    assert other.get(preview_url).status_code == 404  # not this browser's upload
-    path = Path(app.instance_path) / "imports" / f"{name}.csv"
-    import os
-
-    os.utime(path, (0, 0))  # an hour and more ago
-    expired = client.get(preview_url, follow_redirects=True)
-    assert b"expired" in expired.data and not path.exists() and count(event) == 0
 
 
 def test_cli_import_with_format_choice(runner, make_event):
