@@ -7,7 +7,13 @@ the job itself, never for a time.
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,3 +253,51 @@ def test_the_cli_imports_synchronously_through_the_same_service(runner, make_eve
     bad = runner.invoke(args=["attendees", "import", event.slug, str(path)])
     assert bad.exit_code == 1 and "line 700" in bad.output and count(event.id) == 1500
     assert imports.BATCH_ROWS < 1500  # the file above took several batches
+
+
+def test_a_broker_that_is_down_is_a_clear_503_and_keeps_no_file(app, client, organizer_event):
+    """Nothing listens on port 1: the upload page says so, and the job holds no file."""
+    app.config.update(BROKER_URL="redis://127.0.0.1:1/0")
+    try:
+        response = upload(client, organizer_event.slug, people_csv(0, 10))
+    finally:
+        app.config.update(BROKER_URL=None)
+    assert response.status_code == 503 and "cannot be reached" in response.get_data(as_text=True)
+    db.session.commit()
+    refused = db.session.scalar(select(ImportJob))
+    assert refused.state == "failed" and refused.data is None
+    assert count(organizer_event.id) == 0
+
+
+REDIS_URL = os.environ.get("EVENTNET_TEST_REDIS_URL")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="EVENTNET_TEST_REDIS_URL is not set")
+def test_with_a_broker_a_celery_worker_runs_the_job(app, client, organizer_event, smtp,
+                                                    tmp_path):
+    from tests.mail.conftest import worker_env
+
+    queue = f"eventnet-test-{uuid.uuid4().hex[:8]}"  # colleagues share this Redis
+    env = worker_env(app, smtp, EVENTNET_BROKER_URL=str(REDIS_URL),
+                     EVENTNET_CELERY_QUEUE=queue)
+    celery = Path(sys.executable).with_name("celery")
+    log = (tmp_path / "celery.log").open("wb")
+    worker = subprocess.Popen(
+        [str(celery), "-A", "eventnet.mail.tasks", "worker", "-I",
+         "eventnet.services.import_tasks", "--pool", "solo", "-Q", queue,
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    app.config.update(BROKER_URL=REDIS_URL, CELERY_QUEUE=queue)
+    try:
+        job_id = job_id_of(upload(client, organizer_event.slug, people_csv(0, 1500)))
+        deadline = time.monotonic() + 120  # a bound for a stuck worker, not a wait
+        while job(job_id).state not in ("done", "failed") and time.monotonic() < deadline:
+            assert worker.poll() is None, (tmp_path / "celery.log").read_text()
+            time.sleep(0.1)
+    finally:
+        app.config.update(BROKER_URL=None)
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
+    assert job(job_id).state == "done", (tmp_path / "celery.log").read_text()
+    assert job(job_id).result["created"] == 1500 and count(organizer_event.id) == 1500
