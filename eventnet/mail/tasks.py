@@ -38,7 +38,7 @@ MAINTAIN_EVERY = float(os.environ.get("EVENTNET_MAINTAIN_EVERY", "600"))
 
 #: modules whose tasks register on ``celery_app``: a worker imports them when it starts (by
 #: name: this module imports no service). A services module with tasks adds itself here.
-TASK_MODULES = ("eventnet.services.tasks",)
+TASK_MODULES = ("eventnet.services.tasks", "eventnet.services.import_tasks")
 
 _flask_app: Flask | None = None
 

@@ -283,8 +283,7 @@ def test_with_a_broker_a_celery_worker_runs_the_job(app, client, organizer_event
     celery = Path(sys.executable).with_name("celery")
     log = (tmp_path / "celery.log").open("wb")
     worker = subprocess.Popen(
-        [str(celery), "-A", "eventnet.mail.tasks", "worker", "-I",
-         "eventnet.services.import_tasks", "--pool", "solo", "-Q", queue,
+        [str(celery), "-A", "eventnet.mail.tasks", "worker", "--pool", "solo", "-Q", queue,
          "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     app.config.update(BROKER_URL=REDIS_URL, CELERY_QUEUE=queue)
