@@ -33,8 +33,11 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def refuse_bad_text() -> None:
     """Refuse a NUL character or text that is not valid Unicode anywhere in the query or a
     form (names and values). Raises EventnetError (400)."""
-    fields = list(request.args.items(multi=True))
-    if request.mimetype in _FORM_TYPES:
+    is_form, args = request.mimetype in _FORM_TYPES, request.args
+    if not is_form and not args:
+        return  # nothing to check (JSON API calls, plain page views)
+    fields = list(args.items(multi=True))
+    if is_form:
         fields += request.form.items(multi=True)
     for key, value in fields:
         check_text(key)
