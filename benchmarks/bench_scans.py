@@ -7,7 +7,9 @@ For each database (SQLite, and PostgreSQL when --pg-url is given) this script:
    same settings the trivial endpoint (benchmarks/trivial_app.py) and the floor
    (benchmarks/floor_app.py: the trivial endpoint plus one durable insert per request);
 3. capacity: 200 concurrent keep-alive connections in a closed loop (wrk + wrk_scans.lua),
-   sustained scans/s for the three servers, and their ratios to the trivial endpoint;
+   sustained scans/s for the three servers, and their ratios to the trivial endpoint; the
+   floor and eventnet run side by side and are measured alternately, ``--rounds`` times
+   each, so that what else runs on a shared machine weighs on both alike;
 4. busy event: 300 scans/s offered at a steady rate (open loop, an asyncio client); latency
    is counted from when each request was due, so a stall cannot hide (coordinated omission);
 5. checks that exactly as many scans were stored as were acknowledged, none doubled, and
@@ -18,7 +20,7 @@ For each database (SQLite, and PostgreSQL when --pg-url is given) this script:
 
 Needs `wrk` (Debian package). Prints Markdown tables, and on its last line JSON whose
 ``ratios_to_floor`` gives, per database, eventnet's CPU per scan and capacity over the floor's
-(measured in the same run) and the busy event's p99.
+(the median of the alternating rounds, and each round's) and the busy event's p99.
 """
 
 from __future__ import annotations
@@ -284,6 +286,17 @@ def busy_event(base: str, pairs: list[tuple[str, str]], run: str, rate: float,
 # --- main ------------------------------------------------------------------------------------
 
 
+def _median_capacity(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One server's capacity over alternating rounds: medians, with every round kept."""
+    return {
+        "per_second": statistics.median(r["per_second"] for r in rounds),
+        "server_cpu_ms": statistics.median(r["server_cpu_ms"] for r in rounds),
+        "server_cores": statistics.median(r["server_cores"] for r in rounds),
+        "ok": sum(r["ok"] for r in rounds),
+        "rounds": rounds,
+    }
+
+
 def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     with fresh_database(backend, args.pg_url, workdir) as db_url:
         t0 = time.monotonic()
@@ -294,35 +307,52 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
         pairs_file.write_text("".join(f"{t} {b}\n" for t, b in pairs))
         result: dict[str, Any] = {"backend": backend}
         floor_app.prepare(db_url)
-        for label, spec in (("trivial", "benchmarks.trivial_app:app"),
-                            ("floor", "benchmarks.floor_app:app"), ("eventnet", None)):
-            with gunicorn(spec, db_url, workdir, f"{backend}-{label}",
-                          args.ratelimit_storage) as (base, log, server):
-                run = f"bench-{label}-{uuid.uuid4().hex[:6]}"
-                cap = capacity(base, pairs_file, run + "-cap", args.seconds, args.connections,
-                               server)
-                entry: dict[str, Any] = {"capacity": cap}
-                if label != "floor":  # the floor's capacity is all it is for
-                    entry["busy"] = busy_event(base, pairs, run + "-busy", args.rate,
-                                               args.seconds)
-                if label == "eventnet":
-                    time.sleep(0.5)
-                    cap_stored, cap_distinct = stored_scans(db_url, run + "-cap")
-                    busy_stored, busy_distinct = stored_scans(db_url, run + "-busy")
-                    log_text = log.read_text()
-                    entry["check"] = {
-                        "capacity_acknowledged": cap["ok"], "capacity_stored": cap_stored,
-                        "busy_acknowledged": entry["busy"]["ok"], "busy_stored": busy_stored,
-                        "doubled": (cap_stored - cap_distinct) + (busy_stored - busy_distinct),
-                        "database_is_locked": log_text.count("database is locked"),
-                        "tracebacks": log_text.count("Traceback"),
-                    }
-                    if "Traceback" in log_text:
-                        start = log_text.index("Traceback")
-                        print(f"[{backend}] server error:\n{log_text[start:start + 3000]}",
-                              file=sys.stderr)
-                result[label] = entry
-            print(f"[{backend}] {label}: {json.dumps(entry)}", file=sys.stderr)
+        with gunicorn("benchmarks.trivial_app:app", db_url, workdir, f"{backend}-trivial",
+                      args.ratelimit_storage) as (base, _log, server):
+            run = f"bench-trivial-{uuid.uuid4().hex[:6]}"
+            result["trivial"] = {
+                "capacity": capacity(base, pairs_file, run + "-cap", args.seconds,
+                                     args.connections, server),
+                "busy": busy_event(base, pairs, run + "-busy", args.rate, args.seconds)}
+        print(f"[{backend}] trivial: {json.dumps(result['trivial'])}", file=sys.stderr)
+        # The floor and eventnet side by side, measured alternately (floor, eventnet, floor,
+        # ...): on a shared machine, what else runs weighs on both alike.
+        with gunicorn("benchmarks.floor_app:app", db_url, workdir, f"{backend}-floor",
+                      args.ratelimit_storage) as (floor_base, _floor_log, floor_server), \
+                gunicorn(None, db_url, workdir, f"{backend}-eventnet",
+                         args.ratelimit_storage) as (base, log, server):
+            run = f"bench-eventnet-{uuid.uuid4().hex[:6]}"
+            floor_rounds, eventnet_rounds = [], []
+            for n in range(args.rounds):
+                floor_rounds.append(capacity(floor_base, pairs_file, f"bench-floor-{n}-",
+                                             args.seconds, args.connections, floor_server))
+                eventnet_rounds.append(capacity(base, pairs_file, f"{run}-cap-{n}-",
+                                                args.seconds, args.connections, server))
+                print(f"[{backend}] round {n + 1}: floor {floor_rounds[-1]['per_second']:.0f}/s "
+                      f"{floor_rounds[-1]['server_cpu_ms']:.2f} ms, eventnet "
+                      f"{eventnet_rounds[-1]['per_second']:.0f}/s "
+                      f"{eventnet_rounds[-1]['server_cpu_ms']:.2f} ms", file=sys.stderr)
+            result["floor"] = {"capacity": _median_capacity(floor_rounds)}
+            cap = _median_capacity(eventnet_rounds)
+            entry: dict[str, Any] = {"capacity": cap}
+            entry["busy"] = busy_event(base, pairs, run + "-busy", args.rate, args.seconds)
+            time.sleep(0.5)
+            cap_stored, cap_distinct = stored_scans(db_url, run + "-cap")
+            busy_stored, busy_distinct = stored_scans(db_url, run + "-busy")
+            log_text = log.read_text()
+            entry["check"] = {
+                "capacity_acknowledged": cap["ok"], "capacity_stored": cap_stored,
+                "busy_acknowledged": entry["busy"]["ok"], "busy_stored": busy_stored,
+                "doubled": (cap_stored - cap_distinct) + (busy_stored - busy_distinct),
+                "database_is_locked": log_text.count("database is locked"),
+                "tracebacks": log_text.count("Traceback"),
+            }
+            if "Traceback" in log_text:
+                start = log_text.index("Traceback")
+                print(f"[{backend}] server error:\n{log_text[start:start + 3000]}",
+                      file=sys.stderr)
+            result["eventnet"] = entry
+        print(f"[{backend}] eventnet: {json.dumps(entry)}", file=sys.stderr)
         return result
 
 
@@ -350,20 +380,28 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
               f"{e['busy']['p99_ms']:.1f} | {t['busy']['p99_ms']:.1f} | "
               f"{'yes' if exact else 'NO'} ({c['capacity_stored'] + c['busy_stored']}) | "
               f"{c['doubled']} | {c['database_is_locked']} |")
-    print(f"\nAgainst the floor (same run; load average {os.getloadavg()[0]:.1f}):\n")
+    print(f"\nAgainst the floor (same run, {args.rounds} alternating capacity rounds: the median "
+          f"ratio, and the range; load average {os.getloadavg()[0]:.1f}):\n")
     print("| database | CPU per scan, eventnet / floor (target ≤ 1.5) | "
           "capacity, eventnet / floor (target ≥ 0.7) | p99 ms at the busy rate |")
     print("|---|---|---|---|")
     ratios = {}
     for r in results:
-        f, e = r["floor"]["capacity"], r["eventnet"]["capacity"]
+        pairs_of_rounds = list(zip(r["floor"]["capacity"]["rounds"],
+                                   r["eventnet"]["capacity"]["rounds"], strict=True))
+        cpu = sorted(e["server_cpu_ms"] / f["server_cpu_ms"] for f, e in pairs_of_rounds)
+        cap = sorted(e["per_second"] / f["per_second"] for f, e in pairs_of_rounds)
         ratios[r["backend"]] = {
-            "cpu_to_floor": round(e["server_cpu_ms"] / f["server_cpu_ms"], 2),
-            "capacity_to_floor": round(e["per_second"] / f["per_second"], 2),
+            "cpu_to_floor": round(statistics.median(cpu), 2),
+            "capacity_to_floor": round(statistics.median(cap), 2),
             "busy_p99_ms": round(r["eventnet"]["busy"]["p99_ms"], 1),
+            "cpu_to_floor_rounds": [round(x, 2) for x in cpu],
+            "capacity_to_floor_rounds": [round(x, 2) for x in cap],
         }
-        print(f"| {r['backend']} | {ratios[r['backend']]['cpu_to_floor']:.2f} | "
-              f"{ratios[r['backend']]['capacity_to_floor']:.2f} | "
+        spread = (f" ({cpu[0]:.2f}–{cpu[-1]:.2f})", f" ({cap[0]:.2f}–{cap[-1]:.2f})") \
+            if len(cpu) > 1 else ("", "")
+        print(f"| {r['backend']} | {ratios[r['backend']]['cpu_to_floor']:.2f}{spread[0]} | "
+              f"{ratios[r['backend']]['capacity_to_floor']:.2f}{spread[1]} | "
               f"{ratios[r['backend']]['busy_p99_ms']:.1f} |")
     print(json.dumps({"ratios_to_floor": ratios, "load_average": os.getloadavg()[0],
                       "runs": results}))
@@ -378,6 +416,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="capacity rounds of the floor and eventnet, alternately")
     parser.add_argument("--ratelimit-storage", default="memory://",
                         help="EVENTNET_RATELIMIT_STORAGE_URL of the server (e.g. redis://...)")
     args = parser.parse_args()
