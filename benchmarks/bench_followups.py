@@ -69,9 +69,10 @@ def _populate(app: Any, attendees: int, scans_per: int, seed: int) -> int:
 
     from eventnet.database import write_transaction
     from eventnet.models import Connection, Scan, utcnow
-    from eventnet.services.attendees import Profile, new_attendee
+    from eventnet.services.attendees import new_attendee
     from eventnet.services.events import EventData, create_event
     from eventnet.services.organizers import create_organizer
+    from eventnet.services.profiles import Profile
 
     rng = random.Random(seed)
     organizer = create_organizer("bench@example.org", "benchmark password 123", "Bench")

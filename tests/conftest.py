@@ -277,7 +277,8 @@ def make_event(app: Any, make_organizer: Any) -> Any:
 @pytest.fixture
 def make_attendee(app: Any) -> Any:
     from eventnet.database import write_transaction
-    from eventnet.services.attendees import Profile, new_attendee
+    from eventnet.services.attendees import new_attendee
+    from eventnet.services.profiles import Profile
 
     counter = iter(range(1, 100_000))
 

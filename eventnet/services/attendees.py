@@ -1,9 +1,8 @@
-"""Registration, profiles, badges and magic links of attendees."""
+"""Registration, profile edits and magic links of attendees."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,137 +15,30 @@ from eventnet.extensions import db
 from eventnet.mail.compose import render_email, sender
 from eventnet.mail.outbox import queue_email
 from eventnet.mail.worker import dispatch
-from eventnet.models import Attendee, Badge, Event, OutboundEmail, Person, utcnow
+from eventnet.models import Attendee, Badge, Event, OutboundEmail, utcnow
 from eventnet.services import consent, tokens
 from eventnet.services.errors import Conflict, Invalid, NotFound
 from eventnet.services.events import registration_count
 from eventnet.services.organizers import normalize_email
-from eventnet.services.storable import clean_name
+
+# Profile, split_list and validate_profile live in ``profiles``; re-exported (``as``) until
+# the imports (being reworked) and the web's forms import them from there.
+from eventnet.services.profiles import Profile as Profile
+from eventnet.services.profiles import apply_profile, person_for
+from eventnet.services.profiles import split_list as split_list
+from eventnet.services.profiles import validate_profile as validate_profile
 
 MAGIC_PURPOSE = "magic-link"
 UPDATE_PURPOSE = "registration-update"
 UPDATE_MAX_AGE = 2 * 24 * 3600
-MAX_LIST_ITEMS = 20
-MAX_ITEM_LENGTH = 120
-
-
-def split_list(raw: str | list[str] | tuple[str, ...] | None, *, commas: bool = True) -> list[str]:
-    """Split free text into a clean list: by ``;`` and new lines (and commas if asked)."""
-    if raw is None:
-        return []
-    items = raw if isinstance(raw, (list, tuple)) else re.split(
-        r"[;\n]" if not commas else r"[;,\n]", raw
-    )
-    seen: dict[str, str] = {}
-    for item in items:
-        clean = " ".join(str(item).split())
-        if clean and clean.casefold() not in seen:
-            seen[clean.casefold()] = clean
-    return list(seen.values())
-
-
-@dataclass
-class Profile:
-    """What an attendee tells about themself."""
-
-    name: str
-    email: str | None
-    company: str = ""
-    title: str = ""
-    bio: str = ""
-    interests: list[str] = field(default_factory=list)
-    offers: list[str] = field(default_factory=list)
-    asks: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
-    phone: str = ""
-    answers: dict[str, Any] = field(default_factory=dict)
-    consent_share_contact: bool = False
-    consent_introductions: bool = False
-    consent_followup: bool = False
-    language: str = "en"
-
-    def as_payload(self) -> dict[str, Any]:
-        """A JSON-able dict (for signed update links)."""
-        return dict(self.__dict__)
-
-
-def validate_profile(profile: Profile, event: Event, *, email_required: bool = True) -> Profile:
-    """Check and normalize a profile against the event's questions; raises Invalid."""
-    # Names and what is shown beside them: one line, no control or bidi character.
-    profile.name = clean_name(profile.name)
-    profile.company = clean_name(profile.company or "")
-    profile.title = clean_name(profile.title or "")
-    if not profile.name:
-        raise Invalid(_("Please give your name."), field="name")
-    if len(profile.name) > 200:
-        raise Invalid(_("The name is too long (200 characters at most)."), field="name")
-    if profile.email:
-        profile.email = normalize_email(profile.email)
-    elif email_required:
-        raise Invalid(_("Please give your email address."), field="email")
-    for name in ("interests", "offers", "asks", "links"):
-        items = getattr(profile, name)
-        if len(items) > MAX_LIST_ITEMS:
-            raise Invalid(_("At most %(n)d entries, please.", n=MAX_LIST_ITEMS), field=name)
-        for item in items:
-            if len(item) > MAX_ITEM_LENGTH and name != "links":
-                raise Invalid(
-                    _("Each entry must be at most %(n)d characters.", n=MAX_ITEM_LENGTH),
-                    field=name,
-                )
-    for link in profile.links:
-        if not re.match(r"^https?://[^\s/$.?#].[^\s]*$", link, re.IGNORECASE):
-            raise Invalid(_("Links must start with http:// or https://: %(link)s", link=link),
-                          field="links")
-    if profile.language not in ("en", "fr"):
-        profile.language = "en"
-    answers: dict[str, Any] = {}
-    for q in event.questions:
-        value = profile.answers.get(q["key"])
-        if q["kind"] == "checkbox":
-            value = bool(value)
-        else:
-            value = (str(value).strip() if value is not None else "")
-            if q["kind"] == "choice" and value and value not in q["choices"]:
-                raise Invalid(_("Please choose one of the offered answers."),
-                              field=f"q_{q['key']}")
-        if q.get("required") and not value:
-            raise Invalid(_("This question needs an answer."), field=f"q_{q['key']}")
-        answers[q["key"]] = value
-    profile.answers = answers
-    return profile
-
-
-def _apply_profile(attendee: Attendee, profile: Profile) -> bool:
-    """Copy the profile onto the attendee; returns whether anything changed."""
-    changed = False
-    for name, value in profile.__dict__.items():
-        if name == "email" and value is None:
-            continue
-        if getattr(attendee, name) != value:
-            setattr(attendee, name, value)
-            changed = True
-    return changed
-
-
-def _person_for(event: Event, email: str | None) -> Person | None:
-    if not email:
-        return None
-    person = db.session.scalar(
-        select(Person).where(Person.community_id == event.community_id, Person.email == email)
-    )
-    if person is None:
-        person = Person(community_id=event.community_id, email=email)
-        db.session.add(person)
-    return person
 
 
 def new_attendee(event: Event, profile: Profile, *, source: str) -> Attendee:
     """Add a new attendee with a badge to the session (the caller's transaction)."""
     attendee = Attendee(event_id=event.id, source=source, access_token_hash="pending",
                         secret_version=1, name=profile.name)
-    _apply_profile(attendee, profile)
-    attendee.person = _person_for(event, profile.email)
+    apply_profile(attendee, profile)
+    attendee.person = person_for(event, profile.email)
     attendee.badges.append(Badge(token=tokens.new_badge_token()))
     db.session.add(attendee)
     db.session.flush()
@@ -260,6 +152,20 @@ def lock_for_registration(event_id: int) -> Event:
     return event
 
 
+def registration_of(event: Event, email: str | None) -> Attendee | None:
+    """The event's attendee registered with this (normalized) email address, if any.
+
+    Registration mails them a link to confirm an update; the door refuses a second one.
+    Call it inside the transaction that would add the attendee, after
+    ``lock_for_registration``.
+    """
+    if not email:
+        return None
+    attendee: Attendee | None = db.session.scalar(
+        select(Attendee).where(Attendee.event_id == event.id, Attendee.email == email))
+    return attendee
+
+
 def check_capacity(event: Event) -> None:
     """Refuse one more registration when the event is full; raises Conflict ``event_full``.
 
@@ -281,13 +187,11 @@ def register(event_id: int, profile: Profile) -> RegistrationResult:
         validate_profile(profile, event)
         if not event.is_registration_open:
             raise Conflict(_("Registration for this event is closed."), code="registration_closed")
-        existing = session.scalar(
-            select(Attendee).where(Attendee.event_id == event.id, Attendee.email == profile.email)
-        )
+        existing = registration_of(event, profile.email)
         if existing is not None:
             token = tokens.sign(UPDATE_PURPOSE, {"a": existing.id, "p": profile.as_payload()})
             link = f"{current_app.config['EVENTNET_BASE_URL']}/e/{event.slug}/update/{token}"
-            message = _queue(existing, event, "registration_update", link=link)
+            message = queue_mail(existing, event, "registration_update", link=link)
             result = RegistrationResult(existing.id, False)
         else:
             check_capacity(event)
@@ -304,10 +208,13 @@ def register(event_id: int, profile: Profile) -> RegistrationResult:
 def queue_confirmation(attendee: Attendee, event: Event) -> OutboundEmail | None:
     """Queue the registration's confirmation, with the attendee's link, in the current
     transaction (online registration and the door's both send it)."""
-    return _queue(attendee, event, "confirmation", link=magic_link(attendee))
+    return queue_mail(attendee, event, "confirmation", link=magic_link(attendee))
 
 
-def _queue(attendee: Attendee, event: Event, kind: str, **context: Any) -> OutboundEmail | None:
+def queue_mail(attendee: Attendee, event: Event, kind: str, **context: Any
+               ) -> OutboundEmail | None:
+    """Queue the mail ``kind`` to the attendee (who has an email address), in their language
+    and from the event's sender, in the current transaction; returns the outbox's message."""
     assert attendee.email
     rendered = render_email(kind, attendee.language, attendee=attendee, event=event, **context)
     return queue_email(kind=kind, to=attendee.email, rendered=rendered,
@@ -347,7 +254,7 @@ def _apply_own_profile(session: Any, attendee: Attendee, profile: Profile) -> No
     """Apply a profile the attendee gave, consents included: a consent withdrawn cancels
     the queued mail it covered and the introductions they asked for, as an unsubscribe
     does (the worker checks again)."""
-    _apply_profile(attendee, profile)
+    apply_profile(attendee, profile)
     session.flush()
     consent.cancel_withheld(session, attendee_id=attendee.id)
     consent.withdraw_requests(session, attendee.id)
@@ -367,8 +274,8 @@ def request_magic_link(event_id: int, email: str, next_path: str | None = None) 
         )
         if attendee is None:
             return
-        message = _queue(attendee, attendee.event, "magic_link",
-                         link=magic_link(attendee, next_path))
+        message = queue_mail(attendee, attendee.event, "magic_link",
+                             link=magic_link(attendee, next_path))
         session.flush()
         if message is not None:
             message_ids.append(message.id)

@@ -14,15 +14,15 @@ from eventnet.extensions import db
 from eventnet.mail.worker import dispatch
 from eventnet.models import Attendee, Badge, CheckIn, CheckInRead, Event, utcnow
 from eventnet.services.attendees import (
-    Profile,
     check_capacity,
     lock_for_registration,
     new_attendee,
     queue_confirmation,
-    validate_profile,
+    registration_of,
 )
 from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound
 from eventnet.services.organizers import normalize_email
+from eventnet.services.profiles import Profile, validate_profile
 from eventnet.services.scans import (
     MAX_CLIENT_ID_LENGTH,
     MAX_CLOCK_SKEW,
@@ -341,9 +341,11 @@ def register_onsite(event: Event, name: str, email: str | None = None, company: 
     """Register someone at the door and check them in at once; with an email, mail them the
     registration's confirmation (their link), through the outbox, once committed.
 
-    The same rules as the public form (``attendees.validate_profile``, ``check_capacity``),
-    except that the email is optional and registration need not be open; a full event is
-    refused unless ``over_capacity`` (an organizer's explicit decision at the door).
+    The same rules as the public form, through the same functions (``validate_profile``,
+    ``attendees.registration_of``, ``check_capacity``), except that the email is optional,
+    registration need not be open, an address registered already is refused (the form mails
+    its owner a link instead), and a full event is refused unless ``over_capacity`` (an
+    organizer's explicit decision at the door).
     Raises Invalid (name, email, a required question; ``field`` names the form field) or
     Conflict (``already_registered``, ``event_full``). Nothing is stored on a refusal.
     """
@@ -355,8 +357,7 @@ def register_onsite(event: Event, name: str, email: str | None = None, company: 
     with write_transaction() as session:
         locked = lock_for_registration(event.id)
         validate_profile(profile, locked, email_required=False)
-        if clean_email and session.scalar(select(Attendee.id).where(
-                Attendee.event_id == event.id, Attendee.email == clean_email)):
+        if registration_of(locked, profile.email) is not None:
             raise Conflict(_("%(email)s is already registered: find them by name instead.",
                              email=clean_email), code="already_registered", field="email")
         if not over_capacity:

@@ -11,9 +11,10 @@ from eventnet.extensions import db
 from eventnet.mail.worker import dispatch
 from eventnet.models import Attendee
 from eventnet.services import tokens
-from eventnet.services.attendees import _person_for, _queue, magic_link
+from eventnet.services.attendees import magic_link, queue_mail
 from eventnet.services.errors import Conflict, NotFound
 from eventnet.services.organizers import normalize_email
+from eventnet.services.profiles import person_for
 
 CLAIM_PURPOSE = "claim-profile"
 CLAIM_MAX_AGE = 60 * 24 * 3600  # from the import to a few weeks after the event
@@ -68,12 +69,12 @@ def claim_profile(token: str, email: str) -> Attendee:
                              "or ask the organizers at the desk."), code="email_taken",
                            field="email")
         attendee.email = email
-        attendee.person = _person_for(attendee.event, email)
+        attendee.person = person_for(attendee.event, email)
         # A new secret version ends the claim link and any session opened before the claim.
         attendee.secret_version += 1
         attendee.access_token_hash = tokens.sha256(
             tokens.attendee_access_token(attendee.id, attendee.secret_version))
-        message = _queue(attendee, attendee.event, "magic_link", link=magic_link(attendee))
+        message = queue_mail(attendee, attendee.event, "magic_link", link=magic_link(attendee))
         session.flush()
         if message is not None:
             message_ids.append(message.id)

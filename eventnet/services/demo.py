@@ -12,9 +12,10 @@ from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Event, Organizer, utcnow
 from eventnet.services import events as event_service
-from eventnet.services.attendees import Profile, magic_link, new_attendee, validate_profile
+from eventnet.services.attendees import magic_link, new_attendee
 from eventnet.services.checkins import check_in
 from eventnet.services.organizers import create_organizer, issue_api_token
+from eventnet.services.profiles import Profile, validate_profile
 from eventnet.services.scans import record_scan
 
 DEMO_EMAIL = "demo@example.org"

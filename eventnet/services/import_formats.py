@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from eventnet.models import Event
-from eventnet.services.attendees import Profile, split_list, validate_profile
 from eventnet.services.errors import Invalid
+from eventnet.services.profiles import Profile, split_list, validate_profile
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 #: how often a parser reports how far it read (``row_progress``), in rows

@@ -21,12 +21,7 @@ from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, CheckIn, Event, Person, utcnow
 from eventnet.services import tokens
-from eventnet.services.attendees import (
-    Profile,
-    _apply_profile,
-    _person_for,
-    lock_for_registration,
-)
+from eventnet.services.attendees import lock_for_registration
 from eventnet.services.checkins import check_in
 from eventnet.services.errors import Invalid
 from eventnet.services.import_formats import (
@@ -39,6 +34,7 @@ from eventnet.services.import_formats import (
     detect_format,
     row_progress,
 )
+from eventnet.services.profiles import Profile, apply_profile, person_for
 
 __all__ = [
     "MAX_IMPORT_BYTES", "PARSERS", "ImportPlan", "ImportResult", "ImportRow", "RowError",
@@ -124,8 +120,8 @@ def _update(attendee: Attendee, row: ImportRow) -> bool:
     if answers:
         current["answers"] = {**(attendee.answers or {}), **answers}
     if attendee.email is None and row.profile.email:
-        attendee.person = _person_for(attendee.event, row.profile.email)
-    changed = _apply_profile(attendee, Profile(**current))
+        attendee.person = person_for(attendee.event, row.profile.email)
+    changed = apply_profile(attendee, Profile(**current))
     if row.external_ref and attendee.external_ref is None:
         attendee.external_ref = row.external_ref
         changed = True

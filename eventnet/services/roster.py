@@ -11,8 +11,8 @@ from sqlalchemy import exists, func, not_, or_, select
 from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, CheckIn, Scan
-from eventnet.services.attendees import Profile, _apply_profile, _person_for, validate_profile
 from eventnet.services.errors import Conflict, NotFound
+from eventnet.services.profiles import Profile, apply_profile, person_for, validate_profile
 
 PER_PAGE = 50
 FILTERS = ("checked_in", "not_checked_in", "scanned", "not_scanned", "no_consent")
@@ -97,6 +97,6 @@ def edit_attendee(event_id: int, attendee_id: int, profile: Profile) -> Attendee
                                                         Attendee.email == profile.email)):
                 raise Conflict(_("Another attendee has this email address."), field="email",
                                code="email_taken")
-            attendee.person = _person_for(attendee.event, profile.email)
-        _apply_profile(attendee, profile)
+            attendee.person = person_for(attendee.event, profile.email)
+        apply_profile(attendee, profile)
     return attendee

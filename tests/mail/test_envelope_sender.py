@@ -14,7 +14,7 @@ from eventnet.mail.compose import Rendered
 from eventnet.mail.outbox import queue_email
 from eventnet.mail.worker import deliver_due
 from eventnet.services import attendees
-from eventnet.services.attendees import Profile
+from eventnet.services.profiles import Profile
 
 MAIL_FROM = "events@eventnet.test"  # tests/conftest.py's base_config
 

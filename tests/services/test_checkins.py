@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from eventnet.extensions import db
-from eventnet.models import CheckIn, CheckInRead, OutboundEmail, utcnow
-from eventnet.services.attendees import reissue_badge
+from eventnet.models import Attendee, CheckIn, CheckInRead, OutboundEmail, utcnow
+from eventnet.services.attendees import register, reissue_badge
 from eventnet.services.checkins import (
     DoorRead,
     check_in,
@@ -22,6 +22,7 @@ from eventnet.services.checkins import (
     sync_door_reads,
 )
 from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound
+from eventnet.services.profiles import Profile
 
 
 def _count(model):
@@ -215,3 +216,27 @@ def test_a_refused_walk_in_gets_no_mail(make_event, make_attendee):
     with pytest.raises(NotFound):
         check_in(10_000)
     assert _count(OutboundEmail) == 0
+
+
+def test_the_door_refuses_an_address_and_a_full_event_as_registration_does(make_event):
+    """Door and form share registration's checks (``attendees.registration_of``,
+    ``check_capacity``): the same address in any case is one registration, and a full
+    event is refused with the same code and message."""
+    event = make_event(capacity=2)
+    first = register(event.id, Profile(name="Ada", email="ada@example.org"))
+    # the form: no second attendee, its owner is mailed a link instead; the door: refused
+    again = register(event.id, Profile(name="Ada", email=" ADA@Example.org"))
+    assert (again.attendee_id, again.is_new) == (first.attendee_id, False)
+    with pytest.raises(Conflict) as at_door:
+        register_onsite(event, "Ada", " ADA@Example.org")
+    assert at_door.value.code == "already_registered" and at_door.value.field == "email"
+    assert at_door.value.message == "ada@example.org is already registered: find them by " \
+        "name instead."
+    register_onsite(event, "Bob")  # no email: the second and last place
+    with pytest.raises(Conflict) as on_form:
+        register(event.id, Profile(name="Cy", email="cy@example.org"))
+    with pytest.raises(Conflict) as at_door:
+        register_onsite(event, "Cy", "cy@example.org")
+    refusals = {(e.value.code, e.value.message) for e in (on_form, at_door)}
+    assert refusals == {("event_full", "Sorry, this event is full.")}
+    assert _count(Attendee) == 2

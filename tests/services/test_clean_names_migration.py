@@ -33,9 +33,10 @@ def test_names_stored_before_lose_their_bidi_and_control_characters(
     from eventnet import create_app
     from eventnet.database import write_transaction
     from eventnet.extensions import db
-    from eventnet.services.attendees import Profile, new_attendee
+    from eventnet.services.attendees import new_attendee
     from eventnet.services.events import EventData, create_event
     from eventnet.services.organizers import create_organizer
+    from eventnet.services.profiles import Profile
 
     other = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": empty_database})
     with other.app_context():

@@ -21,8 +21,9 @@ from eventnet.extensions import db
 from eventnet.mail.worker import deliver_due
 from eventnet.models import Attendee, Introduction, OutboundEmail, utcnow
 from eventnet.services import consent, followup_mail, intros
-from eventnet.services.attendees import Profile, update_profile
+from eventnet.services.attendees import update_profile
 from eventnet.services.errors import Conflict
+from eventnet.services.profiles import Profile
 from tests.followup_data import small_event
 
 

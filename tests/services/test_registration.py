@@ -9,13 +9,14 @@ from eventnet.extensions import db
 from eventnet.models import Attendee, Person
 from eventnet.services import attendees as service
 from eventnet.services.errors import Conflict, Invalid
+from eventnet.services.profiles import Profile
 from eventnet.services.tokens import InvalidLink
 
 
 def profile(**fields):
     fields.setdefault("name", "Ada Lovelace")
     fields.setdefault("email", "ada@example.org")
-    return service.Profile(**fields)
+    return Profile(**fields)
 
 
 def count(event):

@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, text
 WORKER = textwrap.dedent("""
     import sys
     from eventnet import create_app
-    from eventnet.services.attendees import Profile, register
+    from eventnet.services.attendees import register
+    from eventnet.services.profiles import Profile
     from eventnet.services.checkins import check_in
     from eventnet.services.scans import record_scan
 
@@ -40,9 +41,10 @@ def _event_in_a_sqlite_file(url: str, attendees: int) -> Iterator[tuple[Any, lis
 
     from eventnet import create_app
     from eventnet.database import write_transaction
-    from eventnet.services.attendees import Profile, new_attendee
+    from eventnet.services.attendees import new_attendee
     from eventnet.services.events import EventData, create_event
     from eventnet.services.organizers import create_organizer
+    from eventnet.services.profiles import Profile
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x",
                       "MAIL_BACKEND": "file", "MAIL_SYNC": False})

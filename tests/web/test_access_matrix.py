@@ -36,15 +36,10 @@ from eventnet.extensions import db
 from eventnet.models import Community, Connection, Introduction, Invitation, Membership
 from eventnet.models.organizer import ROLE_STAFF
 from eventnet.services import links, tokens
-from eventnet.services.attendees import (
-    UPDATE_PURPOSE,
-    Profile,
-    access_token,
-    magic_link,
-    new_attendee,
-)
+from eventnet.services.attendees import UPDATE_PURPOSE, access_token, magic_link, new_attendee
 from eventnet.services.claims import claim_link
 from eventnet.services.organizers import issue_api_token
+from eventnet.services.profiles import Profile
 from eventnet.services.scans import record_scan
 from eventnet.services.team import invite
 from tests.conftest import AuthActions
