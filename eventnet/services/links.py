@@ -26,7 +26,7 @@ INTRO_ANSWER = "intro-answer"
 UNSUBSCRIBE = "unsubscribe"
 VCARD = "vcard"
 #: a scan someone asked for before signing in, carried inside their magic link's next path
-#: (``/b/<badge>/pending/<token>``, built by ``web.scan.pending``: it has no entry in PATHS)
+#: (``/b/<badge>/pending/<token>``, built by ``scans.pending_path``: it has no entry in PATHS)
 PENDING_SCAN = "pending-scan"
 
 DAY = 24 * 3600

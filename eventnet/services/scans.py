@@ -46,8 +46,9 @@ from eventnet.database import (
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, Connection, Scan, utcnow
 from eventnet.models._types import JSONType, UTCDateTime
-from eventnet.services import tokens
+from eventnet.services import links, tokens
 from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound, Unauthorized
+from eventnet.services.organizers import normalize_email
 
 #: a second scan of the same person by the same scanner within this window is stored
 #: but does not count as another encounter
@@ -62,6 +63,9 @@ MAX_CLIENT_ID_LENGTH = 100
 MAX_REPLAY_AGE = timedelta(days=30)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 SOURCES = ("badge", "scanner", "api", "import")
+#: a magic link must stay well under servers' request-line limits (gunicorn: 4094 bytes);
+#: a pending scan's path is wrapped once more in the magic link's own token
+MAX_PENDING_PATH = 2000
 
 
 @dataclass
@@ -618,3 +622,31 @@ def _replayed(cursor: Any, sql: dict[str, _Statement], scanner_id: int, scanned_
         raise _client_id_reused()
     return ScanResult(scan_id=scan_id, connection_id=connection_id or 0,
                       scanned_id=scanned_id, is_new=False, is_counted=is_counted)
+
+
+def pending_path(event_id: int, badge_token: str, email: str, *, note: str, tags: list[str],
+                 client_id: str, prefix: str = "") -> str | None:
+    """The path that completes a scan asked for before signing in, for the attendee
+    registered with ``email``: the magic link mailed to them goes on to it
+    (``/b/<badge>/pending/<token>``, behind ``prefix``, where the app is mounted).
+
+    None when the email is not registered for the event (no link is mailed then). Raises
+    Invalid (``note_too_long_for_link``) when the note does not fit in a link.
+    """
+    try:
+        email = normalize_email(email)
+    except Invalid:
+        return None
+    attendee_id = db.session.scalar(select(Attendee.id).where(
+        Attendee.event_id == event_id, Attendee.email == email, Attendee.erased_at.is_(None)))
+    if attendee_id is None:
+        return None
+    token = links.sign(links.PENDING_SCAN, {
+        "a": attendee_id, "b": badge_token, "n": note, "t": tags, "c": client_id,
+        "s": int(time.time())})
+    path = f"{prefix}/b/{badge_token}/pending/{token}"
+    if len(path) > MAX_PENDING_PATH:
+        raise Invalid(_("This note is too long to travel in a sign-in link: shorten it, or "
+                        "add it once you are signed in."), code="note_too_long_for_link",
+                      field="note")
+    return path

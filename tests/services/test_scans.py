@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import multiprocessing
+import secrets
 import threading
 from datetime import timedelta
 
 import pytest
+from flask import url_for
 from sqlalchemy import func, select
 
 from eventnet.extensions import db
 from eventnet.models import Connection, Scan, utcnow
 from eventnet.services import connections as connection_service
-from eventnet.services import scan_import
+from eventnet.services import links, scan_import
 from eventnet.services.attendees import reissue_badge
 from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound
 from eventnet.services.scans import (
     REPEAT_WINDOW,
     parse_scanned_at,
+    pending_path,
     record_scan,
     scan_badge,
     token_from_text,
@@ -281,3 +284,27 @@ def test_cli_import_reports_rejected_rows_and_imports_once(runner, tmp_path, mak
     assert "0 scans recorded, 1 already imported" in again.output and _count(Scan) == 1
     missing = runner.invoke(args=["scans", "import", "no-such-event", str(good)])
     assert missing.exit_code == 1 and "Error:" in missing.output
+
+
+def test_a_pending_scan_travels_to_its_page_for_the_registered_address_only(
+        app, make_event, make_attendee):
+    event = make_event()
+    ann, bob = make_attendee(event, "Ann", email="ann@example.org"), make_attendee(event, "Bob")
+    path = pending_path(event.id, bob.badge.token, " ANN@Example.org", note="Rust",
+                        tags=["rust"], client_id="c-1", prefix="/sub")
+    head, _, token = path.rpartition("/")
+    with app.test_request_context("/", base_url="http://localhost/sub"):
+        assert path == url_for("scan.pending", token=bob.badge.token, pending=token)
+    payload = links.check(links.PENDING_SCAN, token)
+    assert (payload["a"], payload["b"], payload["n"], payload["t"], payload["c"]) == (
+        ann.id, bob.badge.token, "Rust", ["rust"], "c-1")
+    # no link for an address that is not registered here (or no address at all)
+    other = make_event()
+    make_attendee(other, "Cy", email="cy@example.org")
+    for email in ("cy@example.org", "not an address", ""):
+        assert pending_path(event.id, bob.badge.token, email, note="", tags=[],
+                            client_id="c-2") is None
+    with pytest.raises(Invalid) as exc:
+        pending_path(event.id, bob.badge.token, "ann@example.org",
+                     note=secrets.token_urlsafe(1500), tags=[], client_id="c-3")
+    assert (exc.value.code, exc.value.field) == ("note_too_long_for_link", "note")

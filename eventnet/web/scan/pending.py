@@ -17,17 +17,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, session, url_for
+from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from eventnet.extensions import db, limiter
-from eventnet.models import Attendee, Event, Scan
+from eventnet.models import Attendee, Scan
 from eventnet.services import attendees as attendee_service
 from eventnet.services import links
 from eventnet.services import scans as scan_service
-from eventnet.services.errors import EventnetError, Invalid
-from eventnet.services.organizers import normalize_email
+from eventnet.services.errors import EventnetError
 from eventnet.services.tokens import InvalidLink
 from eventnet.web import limits
 from eventnet.web.auth import current_attendee
@@ -37,35 +36,6 @@ from eventnet.web.scan.routes import load_badge, render_badge, saved_by
 
 #: client ids of the pending scans this browser asked for (it said so with a POST)
 _ASKED = "pending_scans"
-#: a magic link must stay well under servers' request-line limits (gunicorn: 4094 bytes);
-#: the pending path is wrapped once more in the magic link's own token
-MAX_PENDING_PATH = 2000
-
-
-def pending_path(event: Event, badge_token: str, identify: IdentifyForm) -> str | None:
-    """The next path that completes this scan after the magic link, for the email's attendee.
-
-    None when the email is not registered for the event (no link is mailed then). Raises
-    Invalid (``note_too_long_for_link``) when the note does not fit in a link.
-    """
-    try:
-        email = normalize_email(identify.email.data or "")
-    except Invalid:
-        return None
-    attendee_id = db.session.scalar(select(Attendee.id).where(
-        Attendee.event_id == event.id, Attendee.email == email, Attendee.erased_at.is_(None)))
-    if attendee_id is None:
-        return None
-    token = links.sign(links.PENDING_SCAN, {
-        "a": attendee_id, "b": badge_token, "n": (identify.note.data or ""),
-        "t": list(identify.tags.data or []), "c": identify.client_id.data,
-        "s": int(datetime.now(UTC).timestamp())})
-    path = url_for("scan.pending", token=badge_token, pending=token)
-    if len(path) > MAX_PENDING_PATH:
-        raise Invalid(_("This note is too long to travel in a sign-in link: shorten it, or "
-                        "add it once you are signed in."), code="note_too_long_for_link",
-                      field="note")
-    return path
 
 
 @bp.post("/b/<token>/identify")
@@ -80,7 +50,10 @@ def identify(token: str) -> Any:
     if not form.validate_on_submit():
         return render_badge(found, person, event, None, form, status=422)
     try:
-        next_path = pending_path(event, token, form)
+        next_path = scan_service.pending_path(
+            event.id, token, form.email.data or "", note=form.note.data or "",
+            tags=list(form.tags.data or []), client_id=form.client_id.data or "",
+            prefix=request.script_root)
         attendee_service.request_magic_link(event.id, form.email.data or "",
                                             next_path or url_for("scan.badge", token=token))
     except EventnetError as exc:
