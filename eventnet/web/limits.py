@@ -260,12 +260,20 @@ class SweptMemoryStorage(MemoryStorage):
     STORAGE_SCHEME = ["eventnet-memory"]
     SWEEP_SECONDS = 1.0
 
+    _sweep_lock = threading.Lock()
+
     def _MemoryStorage__schedule_expiry(self) -> None:  # overrides the private scheduler
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(self.SWEEP_SECONDS,
-                                         self._MemoryStorage__expire_events)
-            self.timer.daemon = True
-            self.timer.start()
+        if self.timer.is_alive():
+            return
+        # Two requests may both find the sweep stopped: one starts it, and the other must not
+        # touch that running timer (setting ``daemon`` on it raised, a 500 to a scan).
+        with self._sweep_lock:
+            if self.timer.is_alive():
+                return
+            timer = threading.Timer(self.SWEEP_SECONDS, self._MemoryStorage__expire_events)
+            timer.daemon = True
+            timer.start()
+            self.timer = timer
 
 
 def storage_uri(configured: str) -> str:

@@ -24,3 +24,47 @@ def test_an_expired_key_reads_as_expired_before_any_sweep(limiter_clock):  # noq
     assert storage.get("k") == 1
     limiter_clock.advance(0.2)
     assert storage.get("k") == 0
+
+
+def test_two_requests_finding_the_sweep_stopped_start_one_timer(monkeypatch):
+    """Both pass the first look at a stopped sweep at once (a barrier holds them there): one
+    starts the timer, the other leaves it alone. Before, both made timers, and one could set
+    ``daemon`` on the other's running timer: a RuntimeError, a 500 to a scan."""
+    import threading
+
+    storage = SweptMemoryStorage("eventnet-memory://")
+    storage.timer.join()
+    barrier, seen = threading.Barrier(2), set()
+
+    class Stopped:
+        def is_alive(self) -> bool:
+            me = threading.get_ident()
+            if me not in seen:  # each thread's first look waits for the other's
+                seen.add(me)
+                barrier.wait(timeout=30)
+            return False
+
+    made = []
+
+    class CountingTimer(threading.Timer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    storage.timer = Stopped()
+    monkeypatch.setattr(threading, "Timer", CountingTimer)
+    errors = []
+
+    def schedule():
+        try:
+            storage._MemoryStorage__schedule_expiry()
+        except Exception as exc:  # the failure under test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=schedule) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(made) == 1 and storage.timer is made[0]
+    made[0].cancel()
