@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 
 from eventnet.extensions import db
@@ -404,3 +404,40 @@ def conflict_insert(model: Any, dialect: str | None = None) -> Any:
     """An INSERT for ``model`` that supports ON CONFLICT DO NOTHING/UPDATE on this backend."""
     name = dialect or db.session.get_bind().dialect.name
     return postgresql.insert(model) if name == "postgresql" else sqlite.insert(model)
+
+
+class CompiledStatement:
+    """One statement compiled once for one dialect, run on a bare DB-API cursor with the
+    columns' own bind and result conversions (a hot path's statements: no ORM session and
+    no per-statement execution machinery, which cost several times the database work)."""
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.order = compiled.positiontup if compiled.positional else None
+        self.binds = {name: processor for name, bind in compiled.binds.items()
+                      if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))}
+        #: literal values of the statement (``scan_count=0``), converted once
+        self.defaults = {name: self.binds[name](bind.value) if name in self.binds else bind.value
+                         for name, bind in compiled.binds.items() if not bind.required}
+        processors = [col.type.dialect_impl(dialect).result_processor(dialect, None)
+                      for col in statement.exported_columns]
+        self.results = [(i, p) for i, p in enumerate(processors) if p is not None]
+        self.returns_rows = bool(processors)
+
+    def run(self, cursor: Any, params: dict[str, Any]) -> list[Any]:
+        """Execute with ``params``; the rows it returns, converted (none for a plain write)."""
+        values = dict(self.defaults)
+        for name, value in params.items():
+            processor = self.binds.get(name)
+            values[name] = processor(value) if processor is not None else value
+        cursor.execute(self.sql, [values[n] for n in self.order] if self.order else values)
+        if not self.returns_rows:
+            return []
+        rows: list[Any] = cursor.fetchall()
+        if self.results:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for i, processor in self.results:
+                    row[i] = processor(row[i])
+        return rows

@@ -22,7 +22,7 @@ from eventnet.extensions import db
 from eventnet.models import Attendee, Event, utcnow
 from eventnet.services.errors import Invalid, NotFound
 from eventnet.services.imports import RowError, decode_csv
-from eventnet.services.scans import MAX_CLOCK_SKEW, MAX_NOTE_LENGTH, _record
+from eventnet.services.scans import MAX_CLOCK_SKEW, MAX_NOTE_LENGTH, record
 
 REQUIRED_COLUMNS = ("scanner_email", "scanned_email", "scanned_at")
 
@@ -150,8 +150,8 @@ def apply_scan_import(event_id: int, plan: ScanImportPlan) -> ScanImportResult:
         if session.get(Event, event_id) is None:
             raise NotFound(_("No such event."))
         for row in sorted(plan.rows, key=lambda r: r.scanned_at):
-            recorded = _record(event_id, row.scanner_id, row.scanned_id, row.note, [],
-                               row.scanned_at, row.client_id, "import")
+            recorded = record(event_id, row.scanner_id, row.scanned_id, row.note, [],
+                              row.scanned_at, row.client_id, "import")
             if recorded.is_new:
                 result.recorded += 1
             else:

@@ -1,7 +1,7 @@
 """Recording badge scans and keeping each pair's Connection up to date.
 
 One rule, one place: the badge page, the in-app scanner, the JSON API and the CSV importer
-all end in ``_record``. It is safe under concurrency on both backends: the pair's connection
+all end in ``record``. It is safe under concurrency on both backends: the pair's connection
 row is upserted first, which locks it on PostgreSQL (and SQLite serializes every write with
 BEGIN IMMEDIATE), so the repeat-window check and the counters see every earlier scan of the
 pair; a replayed ``client_id`` hits a unique constraint and is answered from the stored row.
@@ -37,6 +37,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 
 from eventnet.database import (
+    CompiledStatement,
     conflict_insert,
     group_write,
     raw_read,
@@ -169,45 +170,10 @@ _CARD = (Attendee.name, Attendee.company, Attendee.title, Attendee.interests, At
          Attendee.consent_share_contact)
 
 
-class _Statement:
-    """One statement compiled for one dialect, with its bind and result conversions."""
-
-    def __init__(self, statement: Any, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.order = compiled.positiontup if compiled.positional else None
-        self.binds = {name: processor for name, bind in compiled.binds.items()
-                      if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))}
-        #: literal values of the statement (``scan_count=0``), converted once
-        self.defaults = {name: self.binds[name](bind.value) if name in self.binds else bind.value
-                         for name, bind in compiled.binds.items() if not bind.required}
-        processors = [col.type.dialect_impl(dialect).result_processor(dialect, None)
-                      for col in statement.exported_columns]
-        self.results = [(i, p) for i, p in enumerate(processors) if p is not None]
-        self.returns_rows = bool(processors)
-
-    def run(self, cursor: Any, params: dict[str, Any]) -> list[Any]:
-        """Execute with ``params``; the rows it returns, converted (none for a plain write)."""
-        values = dict(self.defaults)
-        for name, value in params.items():
-            processor = self.binds.get(name)
-            values[name] = processor(value) if processor is not None else value
-        cursor.execute(self.sql, [values[n] for n in self.order] if self.order else values)
-        if not self.returns_rows:
-            return []
-        rows = cursor.fetchall()
-        if self.results:
-            rows = [list(row) for row in rows]
-            for row in rows:
-                for i, processor in self.results:
-                    row[i] = processor(row[i])
-        return rows
+_statements: dict[str, dict[str, CompiledStatement]] = {}
 
 
-_statements: dict[str, dict[str, _Statement]] = {}
-
-
-def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
+def _sql(dialect: Dialect | None = None) -> dict[str, CompiledStatement]:
     """The compiled statements of the scan path for the current database."""
     dialect = dialect or db.engine.dialect
     built = _statements.get(dialect.name)
@@ -311,7 +277,8 @@ def _sql(dialect: Dialect | None = None) -> dict[str, _Statement]:
             b_scan_count=counted_or_repeat("b_count"),
             is_mutual=counted_or_repeat("mutual")).where(new_scan.c.id.is_not(None)) \
             .add_cte(new_scan).returning(new_scan.c.id, new_scan.c.is_counted)
-    built = {name: _Statement(statement, dialect) for name, statement in statements.items()}
+    built = {name: CompiledStatement(statement, dialect)
+             for name, statement in statements.items()}
     _statements[dialect.name] = built
     return built
 
@@ -382,7 +349,7 @@ def badge_owner(event_id: int, token: str) -> BadgeOwner:
     return _badge_owner(session_cursor(), _sql(), event_id, token)
 
 
-def _badge_owner(cursor: Any, sql: dict[str, _Statement], event_id: int, token: str,
+def _badge_owner(cursor: Any, sql: dict[str, CompiledStatement], event_id: int, token: str,
                  scanner_id: int = 0, token_hash: str = "") -> BadgeOwner:
     """The badge's owner; with ``token_hash``, also checks that the scanner's access token
     is still valid (raises Unauthorized), in the same statement."""
@@ -458,19 +425,19 @@ def scan_badge(scanner_id: int, event_id: int, token: str, *, note: str | None =
     def write(cursor: Any) -> tuple[BadgeOwner, ScanResult]:
         checked = owner
         try:
-            return checked, _record(event_id, scanner_id, owner.attendee_id, note, clean_tags,
-                                    scanned_at, client_id, source, cursor=cursor, sql=sql,
-                                    is_postgresql=is_postgresql,
-                                    check=(token, owner.card["consent_share_contact"],
+            return checked, record(event_id, scanner_id, owner.attendee_id, note, clean_tags,
+                                   scanned_at, client_id, source, cursor=cursor, sql=sql,
+                                   is_postgresql=is_postgresql,
+                                   check=(token, owner.card["consent_share_contact"],
                                            token_hash))
         except _OwnerChanged:
             # Look again, in this transaction: raises what changed (revoked, erased, token),
             # else (a new consent) records with what the badge's owner now shows.
             _badge_cache.pop(token, None)
             checked = _badge_owner(cursor, sql, event_id, token, scanner_id, token_hash)
-            return checked, _record(event_id, scanner_id, checked.attendee_id, note,
-                                    clean_tags, scanned_at, client_id, source, cursor=cursor,
-                                    sql=sql, is_postgresql=is_postgresql)
+            return checked, record(event_id, scanner_id, checked.attendee_id, note,
+                                   clean_tags, scanned_at, client_id, source, cursor=cursor,
+                                   sql=sql, is_postgresql=is_postgresql)
 
     # Committed together with concurrent scans (one commit for all), in the order of the
     # pairs whose connection rows they lock.
@@ -502,15 +469,15 @@ def record_scan(scanner_id: int, scanned_id: int, *, note: str | None = "",
             raise NotFound(_("Unknown attendee."), code="unknown_attendee")
         if scanner.event_id != scanned.event_id:
             raise Conflict(_("This badge is for another event."), code="other_event")
-        return _record(scanner.event_id, scanner_id, scanned_id, note, clean_tags, scanned_at,
-                       client_id, source)
+        return record(scanner.event_id, scanner_id, scanned_id, note, clean_tags, scanned_at,
+                      client_id, source)
 
 
-def _record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: list[str],
-            scanned_at: datetime | None, client_id: str | None, source: str, *,
-            cursor: Any = None, sql: dict[str, _Statement] | None = None,
-            is_postgresql: bool | None = None,
-            check: tuple[str, bool, str] | None = None) -> ScanResult:
+def record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: list[str],
+           scanned_at: datetime | None, client_id: str | None, source: str, *,
+           cursor: Any = None, sql: dict[str, CompiledStatement] | None = None,
+           is_postgresql: bool | None = None,
+           check: tuple[str, bool, str] | None = None) -> ScanResult:
     """Store one scan and fold it into the pair's connection (inside a write transaction).
 
     Runs on ``cursor`` when given, else in the ORM session's write transaction. (A group
@@ -609,7 +576,7 @@ def _client_id_reused() -> Conflict:
                     code="client_id_reused", field="client_id")
 
 
-def _replayed(cursor: Any, sql: dict[str, _Statement], scanner_id: int, scanned_id: int,
+def _replayed(cursor: Any, sql: dict[str, CompiledStatement], scanner_id: int, scanned_id: int,
               client_id: str) -> ScanResult | None:
     """The stored scan with this ``client_id``, if any. Raises Conflict if for another badge."""
     a_id, b_id = sorted((scanner_id, scanned_id))
