@@ -83,3 +83,13 @@ def test_the_event_page_offers_the_ics(client, make_event):
     assert f'href="/e/{event.slug}/event.ics"' in client.get(f"/e/{event.slug}").get_data(
         as_text=True)
     assert client.get(f"/e/{make_event().slug}/event.ics").status_code == 404
+
+
+def test_the_plain_text_confirmation_keeps_each_sentence_on_its_line(client, make_event, smtp):
+    event = make_event(starts_at=datetime(2026, 12, 2, 18, 30, tzinfo=UTC))
+    _register(client, event)
+    [message] = smtp.to("ada@example.org")
+    lines = message.get_body(("plain",)).get_content().splitlines()
+    assert ("Your badge's QR code is attached (badge.png): show it on your phone or print it."
+            in lines)
+    assert "The event is attached as a calendar file (.ics)." in lines
