@@ -69,3 +69,9 @@ def test_no_name_follows_a_word_that_would_elide_before_it() -> None:
     assert bad == [], ("a name follows a word that elides before a vowel ('que Eve', 'de "
                        "Ocean'): write the French so that none does, e.g. 'Eve vous écrit :' "
                        "rather than 'Message de Eve :', or 'sous le nom Eve'")
+
+
+def test_counts_use_plural_forms_not_parentheses() -> None:
+    """ngettext, never "créé(s)": the README's rule for counts, in French as in English."""
+    bad = [(msgid, s) for msgid, s in french_strings() if re.search(r"\w\((?:s|e|es)\)", s)]
+    assert bad == []

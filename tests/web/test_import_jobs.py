@@ -300,3 +300,14 @@ def test_with_a_broker_a_celery_worker_runs_the_job(app, client, organizer_event
         log.close()
     assert job(job_id).state == "done", (tmp_path / "celery.log").read_text()
     assert job(job_id).result["created"] == 1500 and count(organizer_event.id) == 1500
+
+
+def test_the_done_page_counts_in_french_with_plurals_not_parentheses(client, organizer_event):
+    event = organizer_event
+    job_id = job_id_of(upload(client, event.slug, people_csv(0, 2)))
+    import_jobs.wait(job_id)
+    html = client.get(f"/events/{event.slug}/import/{job_id}",
+                      headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert ("Import terminé\u00a0: 2 créés, 0 mis à jour, 0 inchangé, 0 ignoré, "
+            "0 arrivée enregistrée." in html)
+    assert "(s)" not in html
