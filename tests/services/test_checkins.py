@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from eventnet.extensions import db
 from eventnet.models import Attendee, CheckIn, CheckInRead, OutboundEmail, utcnow
-from eventnet.services.attendees import register, reissue_badge
+from eventnet.services.attendees import register
+from eventnet.services.badges import reissue_badge
 from eventnet.services.checkins import (
     DoorRead,
     check_in,

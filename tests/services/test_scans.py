@@ -15,7 +15,7 @@ from eventnet.extensions import db
 from eventnet.models import Connection, Scan, utcnow
 from eventnet.services import connections as connection_service
 from eventnet.services import links, scan_import
-from eventnet.services.attendees import reissue_badge
+from eventnet.services.badges import reissue_badge
 from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound
 from eventnet.services.scans import (
     REPEAT_WINDOW,

@@ -14,7 +14,7 @@ from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, CheckIn, CheckInRead, Membership, utcnow
 from eventnet.models.organizer import ROLE_STAFF
-from eventnet.services.attendees import reissue_badge
+from eventnet.services.badges import reissue_badge
 from eventnet.services.checkins import check_in
 
 

@@ -15,7 +15,8 @@ from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Connection, Membership, Scan, utcnow
 from eventnet.models.organizer import ROLE_STAFF
-from eventnet.services.attendees import access_token, reissue_badge
+from eventnet.services.attendees import access_token
+from eventnet.services.badges import reissue_badge
 from eventnet.services.organizers import issue_api_token
 from eventnet.services.scans import scan_badge
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from eventnet.extensions import db
 from eventnet.models import Scan
-from eventnet.services.attendees import reissue_badge
+from eventnet.services.badges import reissue_badge
 from eventnet.services.scans import scan_badge
 from tests.conftest import open_magic_link
 
