@@ -1,9 +1,12 @@
-"""Form pieces shared by the registration and profile forms."""
+"""Form pieces shared by the blueprints: the profile form, the bare confirmation form, and the
+turning of a service's error into a form error or a flash."""
 
 from __future__ import annotations
 
+from types import TracebackType
 from typing import Any
 
+from flask import flash
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,7 +15,12 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from eventnet.models import Event
-from eventnet.services.attendees import Profile, split_list
+from eventnet.services.errors import EventnetError
+from eventnet.services.profiles import Profile, split_list
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST with CSRF, to confirm an action announced on a GET page or a button."""
 
 
 def choices(pairs: list[tuple[str, Any]]) -> list[SelectChoice]:
@@ -110,10 +118,37 @@ def fill_from_attendee(form: ProfileForm, attendee: Any) -> None:
             field.data = value
 
 
-def attach_error(form: ProfileForm, field: str | None, message: str) -> None:
+def attach_error(form: FlaskForm, field: str | None, message: str) -> None:
     """Show a service error next to the field it names (or at the top of the form)."""
     target = getattr(form, field, None) if field else None
     if target is not None:
         target.errors = [*list(target.errors), message]
     else:
         form.form_errors.append(message)
+
+
+class service_errors:  # lowercase: a context manager, like contextlib.suppress
+    """``with service_errors(form):`` shows an ``EventnetError`` raised in the block next to the
+    form field it names (at the top of the form; as an error flash when there is no form) and
+    goes on after the block, where the page is shown again."""
+
+    def __init__(self, form: FlaskForm | None = None) -> None:
+        self.form = form
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> bool:
+        if not isinstance(exc, EventnetError):
+            return False
+        if self.form is None:
+            flash(exc.message, "error")
+        else:
+            attach_error(self.form, exc.field, exc.message)
+        return True  # handled: the code after the block runs
+
+
+def form_status(form: FlaskForm) -> int:
+    """The status of a page that shows a form: 422 when it has errors, else 200."""
+    return 422 if form.errors or form.form_errors else 200

@@ -9,12 +9,16 @@ from flask_babel import gettext as _
 
 from eventnet.models import Attendee
 from eventnet.services import attendees as attendee_service
-from eventnet.services.errors import EventnetError
 from eventnet.services.events import get_event
 from eventnet.web.attendee import bp
 from eventnet.web.attendee.forms import EditProfileForm
 from eventnet.web.auth import current_attendee, sign_out_attendee
-from eventnet.web.forms_common import attach_error, fill_from_attendee, with_questions
+from eventnet.web.forms_common import (
+    fill_from_attendee,
+    form_status,
+    service_errors,
+    with_questions,
+)
 
 
 def _me(slug: str) -> tuple[Any, Attendee | None]:
@@ -32,21 +36,16 @@ def home(slug: str) -> Any:
     if request.method == "GET":
         fill_from_attendee(form, attendee)
     elif form.validate_on_submit():
-        profile = form.profile(event)
-        try:
-            attendee_service.update_profile(attendee.id, profile)
-        except EventnetError as exc:
-            attach_error(form, exc.field, exc.message)
-        else:
+        with service_errors(form):
+            attendee_service.update_profile(attendee.id, form.profile(event))
             flash(_("Your profile was saved."), "success")
             return redirect(url_for("attendee.home", slug=slug))
-    status = 422 if form.errors or form.form_errors else 200
     return render_template("attendee/home.html", event=event, attendee=attendee, form=form,
                            badge=attendee.badge,
                            badge_url=attendee_service.badge_url(attendee.badge.token)
                            if attendee.badge else None,
                            connections=connections_of(attendee),
-                           introductions=introductions_of(attendee)), status
+                           introductions=introductions_of(attendee)), form_status(form)
 
 
 def introductions_of(attendee: Attendee) -> dict[str, Any]:

@@ -10,58 +10,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 
 from eventnet.models import Attendee, Event
 from eventnet.services import attendees as attendee_service
 from eventnet.services import badges as badge_service
 from eventnet.services import claims, erasure, roster
-from eventnet.services.attendees import split_list
 from eventnet.services.connections import connections_for
-from eventnet.services.errors import EventnetError
 from eventnet.web.auth import organizer_event
-from eventnet.web.forms_common import ProfileForm, attach_error, with_questions
+from eventnet.web.forms_common import ConfirmForm, form_status, service_errors, with_questions
 from eventnet.web.organizer import bp
-
-
-class AttendeeEditForm(ProfileForm):
-    """The organizer's edit of an attendee: the profile, never the consents or language."""
-
-    consent_share_contact = None
-    consent_introductions = None
-    consent_followup = None
-    language = None
-
-    def profile(self, event: Event) -> attendee_service.Profile:
-        """The submitted profile; consents and language are kept by the service."""
-        answers = {q["key"]: getattr(self, f"q_{q['key']}").data for q in event.questions}
-        return attendee_service.Profile(
-            name=self.name.data or "", email=(self.email.data or "").strip() or None,
-            company=(self.company.data or "").strip(), title=(self.title.data or "").strip(),
-            bio=(self.bio.data or "").strip(),
-            interests=split_list(self.interests.data),
-            offers=split_list(self.offers.data, commas=False),
-            asks=split_list(self.asks.data, commas=False),
-            links=split_list(self.links.data, commas=False), answers=answers)
-
-
-def _fill(form: AttendeeEditForm, person: Attendee) -> None:
-    """Prefill the edit form on GET."""
-    for name in ("name", "email", "company", "title", "bio"):
-        getattr(form, name).data = getattr(person, name)
-    form.interests.data = ", ".join(person.interests)
-    for name in ("offers", "asks", "links"):
-        getattr(form, name).data = "\n".join(getattr(person, name))
-    for key, value in (person.answers or {}).items():
-        field = getattr(form, f"q_{key}", None)
-        if field is not None:
-            field.data = value
-
-
-class ConfirmForm(FlaskForm):
-    """A bare POST with CSRF, to confirm a destructive action shown on a GET page."""
-
+from eventnet.web.organizer.forms import AttendeeEditForm
 
 FILTER_LABELS = {
     "checked_in": _l("Checked in"),
@@ -147,18 +106,14 @@ def edit_attendee(slug: str, attendee_id: int) -> Any:
     if person.email is None:
         form.email.validators = []  # imported without an address: it stays optional
     if request.method == "GET":
-        _fill(form, person)
+        form.fill(person)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             roster.edit_attendee(event.id, person.id, form.profile(event))
-        except EventnetError as exc:
-            attach_error(form, exc.field, exc.message)
-        else:
             flash(_("The attendee was saved."), "success")
             return redirect(url_for("organizer.attendee", slug=event.slug, attendee_id=person.id))
-    status = 422 if form.errors or form.form_errors else 200
     return render_template("organizer/attendee_edit.html", event=event, person=person,
-                           form=form), status
+                           form=form), form_status(form)
 
 
 @bp.route("/events/<slug>/attendees/<int:attendee_id>/<any('revoke-badge','reissue-badge',"

@@ -28,9 +28,9 @@ from eventnet.services.events import registration_count
 from eventnet.services.organizers import role_in
 from eventnet.web import error_response, limits, local_time, nul_character
 from eventnet.web.auth import organizer_event
-from eventnet.web.forms_common import attach_error, with_questions
+from eventnet.web.forms_common import ConfirmForm, attach_error, with_questions
 from eventnet.web.organizer import bp
-from eventnet.web.organizer.checkin_forms import CheckInForm, OnsiteForm
+from eventnet.web.organizer.forms import OnsiteForm
 
 #: the single-badge PDF sizes offered at the door (``badges.pdf`` layouts)
 PRINT_LAYOUTS = ("a6", "label")
@@ -80,7 +80,7 @@ def _page(event: Event, *, result: dict[str, Any] | None = None, status: int = 2
         }
     return render_template(
         "organizer/checkin.html", event=event, result=result, query=query, found=found,
-        onsite=onsite or _onsite_form(event, formdata=None), checkin_form=CheckInForm(),
+        onsite=onsite or _onsite_form(event, formdata=None), checkin_form=ConfirmForm(),
         new_attendee=new_attendee, registered=registration_count(event.id),
         can_override=_is_organizer(event), **extras), status
 
@@ -122,7 +122,7 @@ def checkin_scan(slug: str) -> Any:
 def checkin_attendee(slug: str, attendee_id: int) -> Any:
     """Check in someone found by name (forgotten badge)."""
     event = organizer_event(slug, staff_ok=True)
-    if not CheckInForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         return _page(event, status=400, result={
             "result": "red", "message": _("The form expired. Reload the page and try again.")})
     try:

@@ -6,11 +6,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
 from eventnet.models import Community
 from eventnet.models.organizer import ROLE_ORGANIZER
@@ -18,14 +14,9 @@ from eventnet.services import community as community_service
 from eventnet.services import events as event_service
 from eventnet.services.errors import EventnetError
 from eventnet.services.organizers import communities_of, role_in
-from eventnet.web.forms_common import attach_error
+from eventnet.web.forms_common import form_status, service_errors
 from eventnet.web.organizer import bp
-
-
-class CommunityForm(FlaskForm):
-    """A community's name."""
-
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+from eventnet.web.organizer.forms import CommunityForm, EventForm
 
 
 def organizer_community(cslug: str) -> Community:
@@ -55,15 +46,12 @@ def new_community() -> Any:
     """Create a community (a recurring meetup or conference series)."""
     form = CommunityForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             community = community_service.create_community(current_user.id, form.name.data or "")
-        except EventnetError as exc:
-            attach_error(form, exc.field, exc.message)
-        else:
             flash(_("The community was created."), "success")
             return redirect(url_for("organizer.community", cslug=community.slug))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("organizer/community_form.html", form=form, community=None), status
+    return render_template("organizer/community_form.html", form=form,
+                           community=None), form_status(form)
 
 
 @bp.get("/communities/<cslug>/")
@@ -83,16 +71,12 @@ def community_settings(cslug: str) -> Any:
     community = organizer_community(cslug)
     form = CommunityForm(obj=community)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             community_service.rename_community(community.id, form.name.data or "")
-        except EventnetError as exc:
-            attach_error(form, exc.field, exc.message)
-        else:
             flash(_("The community was saved."), "success")
             return redirect(url_for("organizer.community", cslug=community.slug))
-    status = 422 if form.errors or form.form_errors else 200
     return render_template("organizer/community_form.html", form=form,
-                           community=community), status
+                           community=community), form_status(form)
 
 
 @bp.get("/communities/<cslug>/people/<int:person_id>")
@@ -109,21 +93,15 @@ def community_person(cslug: str, person_id: int) -> Any:
 @login_required
 def new_community_event(cslug: str) -> Any:
     """Create an event in this community."""
-    from eventnet.web.organizer.routes import _data_from, _event_form
-
     community = organizer_community(cslug)
-    form = _event_form()
+    form = EventForm.for_event()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             event = event_service.create_event(current_user, form.slug.data or "",
-                                               _data_from(form), community_id=community.id)
-        except EventnetError as exc:
-            attach_error(form, exc.field, exc.message)
-        else:
+                                               form.event_data(), community_id=community.id)
             flash(_("The event was created in %(community)s. Share its registration page: "
                     "%(url)s", community=community.name,
                     url=url_for("public.register", slug=event.slug, _external=True)), "success")
             return redirect(url_for("organizer.event", slug=event.slug))
-    status = 422 if form.errors or form.form_errors else 200
     return render_template("organizer/event_form.html", form=form, event=None,
-                           community=community), status
+                           community=community), form_status(form)

@@ -7,40 +7,17 @@ from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField
-from wtforms.validators import DataRequired, NumberRange
 
-from eventnet.models import MAX_ID
 from eventnet.services import followup_mail, followup_sending, followups
 from eventnet.services.attendees import list_attendees
-from eventnet.services.errors import EventnetError
 from eventnet.web import row_id
 from eventnet.web.auth import organizer_event
 from eventnet.web.edge import Response  # text that cannot fail to encode
+from eventnet.web.forms_common import ConfirmForm, service_errors
 from eventnet.web.organizer import bp
-
-
-class ConfirmSendForm(FlaskForm):
-    """"Send N follow-ups now", after the summary (a second click queues nothing);
-    ``early`` acknowledges that the event has not ended yet (required only then)."""
-
-    confirm = HiddenField(default="1", validators=[DataRequired()])
-    early = BooleanField(_l("I know the event is not over: send the follow-ups anyway"))
-
-
-class RetryForm(FlaskForm):
-    """Queue failed follow-ups again."""
-
-
-class TestForm(FlaskForm):
-    """Send one attendee's follow-up to myself."""
-
-    attendee = IntegerField(_l("Attendee"), validators=[DataRequired(),
-                                                        NumberRange(min=1, max=MAX_ID)])
+from eventnet.web.organizer.forms import ConfirmSendForm, TestForm
 
 
 @bp.get("/events/<slug>/followups")
@@ -51,7 +28,7 @@ def followups_page(slug: str) -> Any:
     return render_template("organizer/followups.html", event=event,
                            progress=followup_sending.progress(event.id),
                            attendees=list_attendees(event.id),
-                           retry_form=RetryForm(), test_form=TestForm())
+                           retry_form=ConfirmForm(), test_form=TestForm())
 
 
 @bp.get("/events/<slug>/followups/progress.json")
@@ -103,7 +80,7 @@ def followups_send(slug: str) -> Any:
 def followups_retry(slug: str) -> Any:
     """Queue the failed follow-ups again and deliver them."""
     event = organizer_event(slug)
-    if RetryForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         count = followup_sending.retry_followups(event.id)
         flash(ngettext("%(num)d failed follow-up queued again.",
                        "%(num)d failed follow-ups queued again.", count), "success")
@@ -117,11 +94,8 @@ def followups_test(slug: str) -> Any:
     event = organizer_event(slug)
     form = TestForm()
     if form.validate_on_submit():
-        try:
+        with service_errors():
             followup_mail.send_test(event, int(form.attendee.data or 0), current_user.email)
-        except EventnetError as exc:
-            flash(exc.message, "error")
-        else:
             flash(_("A test email was sent to %(email)s.", email=current_user.email),
                   "success")
     else:

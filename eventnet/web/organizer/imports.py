@@ -5,37 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField
 
 from eventnet.services import import_jobs, imports
 from eventnet.services.errors import EventnetError, Unavailable
 from eventnet.web.auth import organizer_event
-from eventnet.web.forms_common import choices
 from eventnet.web.organizer import bp
+from eventnet.web.organizer.forms import FORMAT_LABELS, UploadForm
 
-FORMAT_LABELS = {
-    "auto": _l("Detect from the header row"),
-    "eventnet": "eventnet CSV",
-    "eventbrite": "Eventbrite",
-    "meetup": "Meetup",
-    "luma": "Luma",
-}
 #: rejected or skipped lines shown on the job's page
 SHOWN_LINES = 1000
 #: seconds between two reloads of the page of a job that has not ended
 REFRESH_SECONDS = 2
-
-
-class UploadForm(FlaskForm):
-    """Choose a file and its format."""
-
-    file = FileField(_l("Attendee file (CSV)"), validators=[FileRequired()])
-    format = SelectField(_l("Format"), default="auto", choices=choices(
-        [(k, FORMAT_LABELS[k]) for k in ("auto", *imports.PARSERS)]))
 
 
 @bp.route("/events/<slug>/import", methods=["GET", "POST"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,17 +11,15 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from eventnet.extensions import db
-from eventnet.models import Attendee, Event
+from eventnet.models import Attendee
 from eventnet.models.organizer import ROLE_ORGANIZER
 from eventnet.services import badges as badge_service
 from eventnet.services import events as event_service
 from eventnet.services import stats
-from eventnet.services.attendees import split_list
-from eventnet.services.errors import EventnetError
 from eventnet.services.organizers import authenticate, communities_of, role_in
 from eventnet.web import limits, row_id
 from eventnet.web.auth import organizer_event, sign_in_organizer, sign_out_organizer
-from eventnet.web.forms_common import attach_error, choices
+from eventnet.web.forms_common import choices, form_status, service_errors
 from eventnet.web.organizer import bp
 from eventnet.web.organizer.dashboard import POLL_INTERVAL_MS
 from eventnet.web.organizer.forms import (
@@ -55,8 +52,7 @@ def sign_in() -> Any:
             return redirect(target)
         limits.signin_failed()
         form.form_errors.append(_("Wrong email or password."))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("organizer/sign_in.html", form=form), status
+    return render_template("organizer/sign_in.html", form=form), form_status(form)
 
 
 def _wait_message(seconds: int) -> str:
@@ -85,73 +81,11 @@ def events() -> Any:
                            events=event_service.events_for(current_user))
 
 
-def _data_from(form: EventForm) -> event_service.EventData:
-    tz = form.timezone.data or "UTC"
-    zone = ZoneInfo(event_service.check_timezone(tz))
-    questions = event_service.parse_questions(form.questions.data or "")
-    return event_service.EventData(
-        name=form.name.data or "", description=form.description.data or "",
-        venue=form.venue.data or "",
-        starts_at=form.starts_at.data.replace(tzinfo=zone) if form.starts_at.data else None,
-        ends_at=form.ends_at.data.replace(tzinfo=zone) if form.ends_at.data else None,
-        timezone=tz, is_registration_open=bool(form.is_registration_open.data),
-        capacity=form.capacity.data,
-        questions=questions,
-        interest_tags=split_list(form.interest_tags.data),
-        scan_tags=split_list(form.scan_tags.data),
-        followup_list_size=form.followup_list_size.data or 10,
-        followup_sender_name=form.followup_sender_name.data or "",
-        followup_reply_to=form.followup_reply_to.data or "",
-        followup_intro=form.followup_intro.data or "",
-        language=form.language.data or "en",
-        second_texts=event_service.second_texts_from(
-            questions, description=form.description_2.data or "",
-            followup_intro=form.followup_intro_2.data or "",
-            questions_text=form.questions_2.data or ""),
-    )
-
-
-def _event_form(event: Event | None = None,
-                form_class: type[EventForm] = EventForm) -> EventForm:
-    form = form_class()
-    form.timezone.choices = choices([(tz, tz) for tz in event_service.timezone_choices()])
-    if request.method == "GET":
-        if event is None:
-            form.timezone.data = "Europe/Paris"
-            form.scan_tags.data = ", ".join(Event.scan_tags.default.arg(None))
-        else:
-            zone = ZoneInfo(event.timezone)
-            form.slug.data = event.slug
-            form.name.data = event.name
-            form.description.data = event.description
-            form.venue.data = event.venue
-            form.starts_at.data = (event.starts_at.astimezone(zone).replace(tzinfo=None)
-                                   if event.starts_at else None)
-            form.ends_at.data = (event.ends_at.astimezone(zone).replace(tzinfo=None)
-                                 if event.ends_at else None)
-            form.timezone.data = event.timezone
-            form.is_registration_open.data = event.is_registration_open
-            form.capacity.data = event.capacity
-            form.interest_tags.data = ", ".join(event.interest_tags)
-            form.scan_tags.data = ", ".join(event.scan_tags)
-            form.questions.data = event_service.format_questions(event.questions)
-            form.followup_list_size.data = event.followup_list_size
-            form.followup_sender_name.data = event.followup_sender_name
-            form.followup_reply_to.data = event.followup_reply_to
-            form.followup_intro.data = event.followup_intro
-            form.language.data = event.language
-            second = event.second_texts or {}
-            form.description_2.data = second.get("description", "")
-            form.followup_intro_2.data = second.get("followup_intro", "")
-            form.questions_2.data = event_service.format_second_questions(event)
-    return form
-
-
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
 def new_event() -> Any:
     """Create an event (in a chosen community when the organizer runs several)."""
-    form = _event_form(form_class=NewEventForm)
+    form = NewEventForm.for_event()
     owned = [c for c in communities_of(current_user)
              if role_in(current_user, c.id) == ROLE_ORGANIZER]
     form.community.choices = choices(
@@ -162,19 +96,15 @@ def new_event() -> Any:
                                     if c.slug == request.args.get("community")), "")
     if form.validate_on_submit():
         is_new = form.community.data == NEW_COMMUNITY
-        try:
+        with service_errors(form):
             event = event_service.create_event(
-                current_user, form.slug.data or "", _data_from(form),
+                current_user, form.slug.data or "", form.event_data(),
                 community_id=None if is_new else int(form.community.data or 0),
                 new_community=is_new)
-        except EventnetError as exc:
-            attach_error(form, exc.field, exc.message)
-        else:
             flash(_("The event was created. Share its registration page: %(url)s",
                     url=url_for("public.register", slug=event.slug, _external=True)), "success")
             return redirect(url_for("organizer.event", slug=event.slug))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("organizer/event_form.html", form=form, event=None), status
+    return render_template("organizer/event_form.html", form=form, event=None), form_status(form)
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
@@ -182,18 +112,14 @@ def new_event() -> Any:
 def edit_event(slug: str) -> Any:
     """Edit an event's settings and custom questions (the slug stays)."""
     event = organizer_event(slug)
-    form = _event_form(event)
+    form = EventForm.for_event(event)
     form.slug.data = event.slug
     if form.validate_on_submit():
-        try:
-            event_service.update_event(event.id, _data_from(form))
-        except EventnetError as exc:
-            attach_error(form, exc.field, exc.message)
-        else:
+        with service_errors(form):
+            event_service.update_event(event.id, form.event_data())
             flash(_("The event was saved."), "success")
             return redirect(url_for("organizer.event", slug=event.slug))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("organizer/event_form.html", form=form, event=event), status
+    return render_template("organizer/event_form.html", form=form, event=event), form_status(form)
 
 
 @bp.get("/events/<slug>/")

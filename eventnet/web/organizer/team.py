@@ -6,46 +6,20 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length
 
 from eventnet.extensions import db, limiter
 from eventnet.models import Community, Membership, Organizer
 from eventnet.models.organizer import ROLE_ORGANIZER, ROLE_STAFF
 from eventnet.services import team as team_service
-from eventnet.services.errors import EventnetError, NotFound
-from eventnet.services.organizers import MIN_PASSWORD_LENGTH
+from eventnet.services.errors import NotFound
 from eventnet.services.tokens import InvalidLink
 from eventnet.web.auth import sign_in_organizer
-from eventnet.web.forms_common import attach_error, choices
+from eventnet.web.forms_common import ConfirmForm, form_status, service_errors
 from eventnet.web.organizer import bp
 from eventnet.web.organizer.community import organizer_community
-
-
-class InviteForm(FlaskForm):
-    """Invite someone to the team."""
-
-    email = StringField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), default=ROLE_STAFF, choices=choices([
-        (ROLE_STAFF, _l("Door staff: checks attendees in, nothing else")),
-        (ROLE_ORGANIZER, _l("Co-organizer: full access to the community")),
-    ]))
-
-
-class ConfirmForm(FlaskForm):
-    """A bare POST with CSRF."""
-
-
-class NewAccountForm(FlaskForm):
-    """Create an organizer account to accept an invitation."""
-
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
-    password = PasswordField(_l("Choose a password"), validators=[
-        DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+from eventnet.web.organizer.forms import InviteForm, NewAccountForm
 
 
 @bp.route("/communities/<cslug>/team", methods=["GET", "POST"])
@@ -55,17 +29,14 @@ def team(cslug: str) -> Any:
     community = organizer_community(cslug)
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             invitation = team_service.invite(community.id, form.email.data or "",
                                              form.role.data or ROLE_STAFF, current_user.id)
-        except EventnetError as exc:
-            attach_error(form, exc.field, exc.message)
-        else:
             flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
             return redirect(url_for("organizer.team", cslug=community.slug))
-    status = 422 if form.errors or form.form_errors else 200
     return render_template("organizer/team.html", community=community, form=form,
-                           confirm=ConfirmForm(), team=team_service.team_of(community.id)), status
+                           confirm=ConfirmForm(),
+                           team=team_service.team_of(community.id)), form_status(form)
 
 
 @bp.route("/communities/<cslug>/team/<int:membership_id>/remove", methods=["GET", "POST"])
@@ -118,18 +89,14 @@ def accept_invitation(token: str) -> Any:
             team_service.accept_invitation(token, current_user.id)
             return _joined(community, invitation.role)
     elif not has_account and account.validate_on_submit():
-        try:
+        with service_errors(account):
             organizer = team_service.accept_with_new_account(
                 token, account.name.data or "", account.password.data or "")
-        except EventnetError as exc:
-            attach_error(account, exc.field, exc.message)
-        else:
             sign_in_organizer(organizer.id)
             return _joined(community, invitation.role)
-    status = 422 if account.errors or account.form_errors else 200
     return render_template("organizer/invitation.html", invitation=invitation,
                            community=community, confirm=confirm, account=account,
-                           has_account=has_account, token=token), status
+                           has_account=has_account, token=token), form_status(account)
 
 
 def _joined(community: Any, role: str) -> Any:

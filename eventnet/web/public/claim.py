@@ -6,10 +6,6 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Email, Length
 
 from eventnet.extensions import limiter
 from eventnet.services import claims
@@ -17,12 +13,7 @@ from eventnet.services.errors import EventnetError
 from eventnet.services.tokens import InvalidLink
 from eventnet.web.auth import sign_in_attendee
 from eventnet.web.public import bp
-
-
-class ClaimForm(FlaskForm):
-    """The email address the person wants on their profile."""
-
-    email = StringField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+from eventnet.web.public.forms import ClaimForm
 
 
 @bp.route("/claim/<token>", methods=["GET", "POST"])

@@ -21,5 +21,7 @@ class EmailForm(FlaskForm):
     next = HiddenField()
 
 
-class ConfirmForm(FlaskForm):
-    """A bare POST with CSRF, to confirm an action announced on a GET page."""
+class ClaimForm(FlaskForm):
+    """The email address the person wants on their imported profile."""
+
+    email = StringField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])

@@ -15,9 +15,9 @@ from eventnet.services.events import get_event, registration_count
 from eventnet.services.tokens import InvalidLink
 from eventnet.web import limits
 from eventnet.web.auth import current_attendee, sign_in_attendee
-from eventnet.web.forms_common import attach_error, with_questions
+from eventnet.web.forms_common import ConfirmForm, form_status, service_errors, with_questions
 from eventnet.web.public import bp
-from eventnet.web.public.forms import ConfirmForm, EmailForm, RegistrationForm
+from eventnet.web.public.forms import EmailForm, RegistrationForm
 
 #: the session key of the address the "registered" page shows once
 _REGISTERED = "registered"
@@ -50,18 +50,14 @@ def register(slug: str) -> Any:
         form.language.data = str(get_locale() or "en")
     is_full = event.capacity is not None and registration_count(event.id) >= event.capacity
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             attendee_service.register(event.id, form.profile(event))
-        except EventnetError as exc:
-            attach_error(form, exc.field, exc.message)
-        else:
             # The next page shows the address once. Never in its URL: that would reach the
             # access log and, from the page's links, the Referer.
             session[_REGISTERED] = {"event": event.id, "email": form.email.data}
             return redirect(url_for("public.registered", slug=event.slug))
-    status = 422 if form.errors or form.form_errors else 200
     return render_template("public/register.html", event=event, form=form, is_full=is_full,
-                           attendee=current_attendee(event.id)), status
+                           attendee=current_attendee(event.id)), form_status(form)
 
 
 @bp.get("/e/<slug>/registered")
