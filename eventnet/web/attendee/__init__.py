@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("attendee", __name__)
 
-from eventnet.web.attendee import followups, routes  # noqa: E402,F401
+from eventnet.web.attendee import (  # noqa: E402,F401  (importing registers the routes)
+    contacts,
+    introductions,
+    routes,
+    unsubscribe,
+)
