@@ -53,7 +53,9 @@ ONE_LINE = """(selector) => {
   for (let i = 1; i < boxes.length; i++) {
     if (boxes[i].left < boxes[i - 1].right - 1) return "items overlap";
   }
-  if (document.documentElement.scrollWidth > window.innerWidth) return "page scrolls sideways";
+  // clientWidth, not innerWidth: on a phone the layout viewport grows with what overflows it
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) return "page scrolls sideways";
   return "ok";
 }"""
 
