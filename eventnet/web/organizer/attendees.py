@@ -134,10 +134,10 @@ def attendee_action(slug: str, attendee_id: int, action: str) -> Any:
                                          result.connections)), "success")
             return redirect(url_for("organizer.attendees", slug=event.slug))
         if action == "revoke-badge":
-            attendee_service.revoke_badge(person.id)
+            badge_service.revoke_badge(person.id)
             flash(_("The badge was revoked."), "success")
         else:
-            attendee_service.reissue_badge(person.id)
+            badge_service.reissue_badge(person.id)
             flash(_("A new badge was issued: print it below."), "success")
         return redirect(url_for("organizer.attendee", slug=event.slug, attendee_id=person.id))
     status = 400 if request.method == "POST" else 200
