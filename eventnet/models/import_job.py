@@ -39,6 +39,9 @@ class ImportJob(db.Model):  # type: ignore[name-defined,misc]
     #: the format asked for (auto, eventnet, eventbrite, meetup, luma); the one read is in result
     format: Mapped[str] = mapped_column(String(16), default="auto")
     filename: Mapped[str] = mapped_column(String(200), default="")
+    #: the language of the page it was uploaded from: what the job writes (every rejected
+    #: line's reason, the error) is in it, though it runs in the background
+    language: Mapped[str] = mapped_column(String(8), default="en")
     #: the uploaded bytes, until the job ends
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: queued, running, done, failed

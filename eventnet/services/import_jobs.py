@@ -17,9 +17,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
+from eventnet.config import LANGUAGES
 from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Event, ImportJob, utcnow
@@ -65,13 +67,20 @@ def submit_import(event_id: int, organizer_id: int | None, data: bytes, fmt: str
         session.execute(delete(ImportJob).where(ImportJob.state.in_(FINISHED),
                                                 ImportJob.finished_at < now - KEEP_FINISHED))
         job = ImportJob(event_id=event_id, organizer_id=organizer_id, kind="attendees",
-                        format=fmt, filename=filename[:200], data=data, state=QUEUED,
+                        format=fmt, filename=filename[:200], language=_language(),
+                        data=data, state=QUEUED,
                         rows_total=rows_total, created_at=now, lease_until=now + QUEUED_LEASE)
         session.add(job)
         session.flush()
         job_id: int = job.id
     _start(job_id)
     return job_id
+
+
+def _language() -> str:
+    """The language of the page uploading the file, for what the job will write."""
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
 
 
 def _start(job_id: int) -> None:
@@ -128,17 +137,20 @@ def run_import_job(job_id: int) -> None:
                     lease_until=now + RUNNING_LEASE)).rowcount
     if not taken:
         return
-    try:
-        result = _check_and_store(job_id)
-    except EventnetError as exc:
-        _finish(job_id, FAILED, error=exc.message, error_code=exc.code)
-    except Exception:
-        _finish(job_id, FAILED, error=_("The import failed on an unexpected error; nothing "
-                                        "was imported."), error_code="internal_error")
-        raise
-    else:
-        if result is not None:
-            _finish(job_id, DONE, result=result)
+    language = db.session.scalar(select(ImportJob.language).where(ImportJob.id == job_id))
+    with force_locale(language or "en"):  # no request here: the uploader's language
+        try:
+            result = _check_and_store(job_id)
+        except EventnetError as exc:
+            _finish(job_id, FAILED, error=exc.message, error_code=exc.code)
+        except Exception:
+            _finish(job_id, FAILED, error=_("The import failed on an unexpected error; "
+                                            "nothing was imported."),
+                    error_code="internal_error")
+            raise
+        else:
+            if result is not None:
+                _finish(job_id, DONE, result=result)
 
 
 def _check_and_store(job_id: int) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ def upgrade():
         sa.Column('kind', sa.String(length=16), nullable=False),
         sa.Column('format', sa.String(length=16), nullable=False),
         sa.Column('filename', sa.String(length=200), nullable=False),
+        sa.Column('language', sa.String(length=8), nullable=False, server_default='en'),
         sa.Column('data', sa.LargeBinary(), nullable=True),
         sa.Column('state', sa.String(length=16), nullable=False),
         sa.Column('phase', sa.String(length=16), nullable=False),

@@ -311,3 +311,18 @@ def test_the_done_page_counts_in_french_with_plurals_not_parentheses(client, org
     assert ("Import terminé\u00a0: 2 créés, 0 mis à jour, 0 inchangé, 0 ignoré, "
             "0 arrivée enregistrée." in html)
     assert "(s)" not in html
+
+
+def test_a_french_upload_is_refused_in_french(client, organizer_event):
+    """The job runs in the background, with no request to read the language from: it
+    writes what it says in the uploader's language."""
+    event = organizer_event
+    response = client.post(f"/events/{event.slug}/import", data={
+        "file": (io.BytesIO(people_csv(0, 5, bad_line=3)), "people.csv"), "format": "auto"},
+        content_type="multipart/form-data", headers={"Accept-Language": "fr"})
+    job_id = job_id_of(response)
+    import_jobs.wait(job_id)
+    html = client.get(f"/events/{event.slug}/import/{job_id}",
+                      headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Rien n’a été importé" in html and "Adresse e-mail non valide" in html
+    assert "Nothing was imported" not in html and "Invalid email address" not in html
