@@ -90,9 +90,10 @@ def populate(db_url: str, attendees: int) -> list[tuple[str, str]]:
     from eventnet import create_app
     from eventnet.database import write_transaction
     from eventnet.extensions import db
-    from eventnet.services.attendees import Profile, access_token, new_attendee
+    from eventnet.services.attendees import access_token, new_attendee
     from eventnet.services.events import EventData, create_event
     from eventnet.services.organizers import create_organizer
+    from eventnet.services.profiles import Profile
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": SECRET})
     with app.app_context():

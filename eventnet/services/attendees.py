@@ -20,13 +20,7 @@ from eventnet.services import consent, tokens
 from eventnet.services.errors import Conflict, Invalid, NotFound
 from eventnet.services.events import registration_count
 from eventnet.services.organizers import normalize_email
-
-# Profile, split_list and validate_profile live in ``profiles``; re-exported (``as``) until
-# the imports (being reworked) and the web's forms import them from there.
-from eventnet.services.profiles import Profile as Profile
-from eventnet.services.profiles import apply_profile, person_for
-from eventnet.services.profiles import split_list as split_list
-from eventnet.services.profiles import validate_profile as validate_profile
+from eventnet.services.profiles import Profile, apply_profile, person_for, validate_profile
 
 MAGIC_PURPOSE = "magic-link"
 UPDATE_PURPOSE = "registration-update"
@@ -307,19 +301,3 @@ def list_attendees(event_id: int) -> list[Attendee]:
 def unsign_update(token: str) -> dict[str, Any]:
     """Check a registration-update link without applying it. Raises InvalidLink."""
     return tokens.unsign(UPDATE_PURPOSE, token, UPDATE_MAX_AGE)
-
-
-# Badges are reissued and revoked in ``badges`` now; these stay until the organizer's
-# attendee page (being reworked) calls it there. Imported on call: badges imports this module.
-def reissue_badge(attendee_id: int) -> Badge:
-    """``badges.reissue_badge``. Raises NotFound."""
-    from eventnet.services import badges
-
-    return badges.reissue_badge(attendee_id)
-
-
-def revoke_badge(attendee_id: int) -> None:
-    """``badges.revoke_badge``. Raises NotFound."""
-    from eventnet.services import badges
-
-    badges.revoke_badge(attendee_id)
