@@ -57,12 +57,12 @@ class ImportResult:
     checked_in: int = 0
 
 
-def plan_import(event: Event, data: bytes, fmt: str = "auto",
-                on_progress: Callable[[int, int], None] | None = None) -> ImportPlan:
-    """Parse an uploaded file into a plan without changing anything. Raises Invalid.
+Parser = Callable[[list[list[str]], Event], ImportPlan]
 
-    ``on_progress`` is called with (rows read, data rows) as the rows are checked.
-    """
+
+def _read(data: bytes, fmt: str) -> tuple[list[list[str]], str, Parser]:
+    """The file's rows, its format and that format's parser. Raises Invalid (encoding,
+    separator, an unknown format, no data rows)."""
     rows = decode_csv(data)
     if fmt == "auto":
         fmt = detect_format(rows[0])
@@ -71,6 +71,16 @@ def plan_import(event: Event, data: bytes, fmt: str = "auto",
         raise Invalid(_("Unknown import format: %(fmt)s", fmt=fmt), code="unknown_format")
     if len(rows) < 2:
         raise Invalid(_("The file has a header row but no attendees."), code="empty")
+    return rows, fmt, parser
+
+
+def plan_import(event: Event, data: bytes, fmt: str = "auto",
+                on_progress: Callable[[int, int], None] | None = None) -> ImportPlan:
+    """Parse an uploaded file into a plan without changing anything. Raises Invalid.
+
+    ``on_progress`` is called with (rows read, data rows) as the rows are checked.
+    """
+    rows, _fmt, parser = _read(data, fmt)
     token = row_progress.set(on_progress)
     try:
         return parser(rows, event)
@@ -82,14 +92,7 @@ def check_file(event: Event, data: bytes, fmt: str = "auto") -> tuple[str, int]:
     """Refuse a file that cannot be imported at all (size, encoding, separator, format,
     missing columns, no rows) without checking every row; returns its format and how many
     data rows it has. Raises Invalid."""
-    rows = decode_csv(data)
-    if fmt == "auto":
-        fmt = detect_format(rows[0])
-    parser = PARSERS.get(fmt)
-    if parser is None:
-        raise Invalid(_("Unknown import format: %(fmt)s", fmt=fmt), code="unknown_format")
-    if len(rows) < 2:
-        raise Invalid(_("The file has a header row but no attendees."), code="empty")
+    rows, fmt, parser = _read(data, fmt)
     parser(rows[:2], event)  # the header's checks (required columns) raise here
     return fmt, len(rows) - 1
 
