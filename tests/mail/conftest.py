@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import SMTPSink, free_port
+
+#: the Redis of the tests that need a broker (they are skipped without it)
+REDIS_URL = os.environ.get("EVENTNET_TEST_REDIS_URL")
 
 
 class SlowSink(SMTPSink):
@@ -55,6 +61,28 @@ def worker_env(app: Any, smtp: SMTPSink, **extra: str) -> dict[str, str]:
     env.pop("EVENTNET_BROKER_URL", None)
     env.update(extra)
     return env
+
+
+@contextmanager
+def celery_worker(app: Any, smtp: SMTPSink, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `celery worker` on a queue of its own, and the app pointed at it."""
+    queue = f"eventnet-test-{uuid.uuid4().hex[:8]}"  # colleagues share this Redis
+    env = worker_env(app, smtp, EVENTNET_BROKER_URL=str(REDIS_URL),
+                     EVENTNET_CELERY_QUEUE=queue)
+    celery = Path(sys.executable).with_name("celery")
+    log = (tmp_path / "celery.log").open("wb")
+    worker = subprocess.Popen(
+        [str(celery), "-A", "eventnet.mail.tasks", "worker", "--pool", "solo", "-Q", queue,
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        app.config.update(BROKER_URL=REDIS_URL, CELERY_QUEUE=queue)
+        yield worker
+    finally:
+        app.config.update(BROKER_URL=None)
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
 
 
 def eventnet_command(*args: str) -> list[str]:

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,33 +10,9 @@ import pytest
 
 from eventnet.services import followup_sending
 from eventnet.services.scans import record_scan
-from tests.mail.conftest import worker_env
-
-REDIS_URL = os.environ.get("EVENTNET_TEST_REDIS_URL")
+from tests.mail.conftest import REDIS_URL, celery_worker
 
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="EVENTNET_TEST_REDIS_URL is not set")
-
-
-@contextmanager
-def celery_worker(app: Any, smtp: Any, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real `celery worker` on a queue of its own, and the app pointed at it."""
-    queue = f"eventnet-test-{uuid.uuid4().hex[:8]}"  # colleagues share this Redis
-    env = worker_env(app, smtp, EVENTNET_BROKER_URL=str(REDIS_URL),
-                     EVENTNET_CELERY_QUEUE=queue)
-    celery = Path(sys.executable).with_name("celery")
-    log = (tmp_path / "celery.log").open("wb")
-    worker = subprocess.Popen(
-        [str(celery), "-A", "eventnet.mail.tasks", "worker", "--pool", "solo", "-Q", queue,
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        app.config.update(BROKER_URL=REDIS_URL, CELERY_QUEUE=queue)
-        yield worker
-    finally:
-        app.config.update(BROKER_URL=None)
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
 
 
 def _five_who_met(make_event: Any, make_attendee: Any) -> Any:

@@ -7,13 +7,8 @@ the job itself, never for a time.
 from __future__ import annotations
 
 import io
-import os
 import re
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +18,7 @@ from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import Attendee, Badge, ImportJob, Person, utcnow
 from eventnet.services import import_jobs, imports
+from tests.mail.conftest import REDIS_URL, celery_worker
 
 
 def people_csv(first: int, count: int, bad_line: int | None = None) -> bytes:
@@ -269,35 +265,15 @@ def test_a_broker_that_is_down_is_a_clear_503_and_keeps_no_file(app, client, org
     assert count(organizer_event.id) == 0
 
 
-REDIS_URL = os.environ.get("EVENTNET_TEST_REDIS_URL")
-
-
 @pytest.mark.skipif(not REDIS_URL, reason="EVENTNET_TEST_REDIS_URL is not set")
 def test_with_a_broker_a_celery_worker_runs_the_job(app, client, organizer_event, smtp,
                                                     tmp_path):
-    from tests.mail.conftest import worker_env
-
-    queue = f"eventnet-test-{uuid.uuid4().hex[:8]}"  # colleagues share this Redis
-    env = worker_env(app, smtp, EVENTNET_BROKER_URL=str(REDIS_URL),
-                     EVENTNET_CELERY_QUEUE=queue)
-    celery = Path(sys.executable).with_name("celery")
-    log = (tmp_path / "celery.log").open("wb")
-    worker = subprocess.Popen(
-        [str(celery), "-A", "eventnet.mail.tasks", "worker", "--pool", "solo", "-Q", queue,
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    app.config.update(BROKER_URL=REDIS_URL, CELERY_QUEUE=queue)
-    try:
+    with celery_worker(app, smtp, tmp_path) as worker:
         job_id = job_id_of(upload(client, organizer_event.slug, people_csv(0, 1500)))
         deadline = time.monotonic() + 120  # a bound for a stuck worker, not a wait
         while job(job_id).state not in ("done", "failed") and time.monotonic() < deadline:
             assert worker.poll() is None, (tmp_path / "celery.log").read_text()
             time.sleep(0.1)
-    finally:
-        app.config.update(BROKER_URL=None)
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
     assert job(job_id).state == "done", (tmp_path / "celery.log").read_text()
     assert job(job_id).result["created"] == 1500 and count(organizer_event.id) == 1500
 
