@@ -90,11 +90,12 @@ def configure(config: Mapping[str, Any]) -> None:
     broker = config.get("BROKER_URL")
     queue = config.get("CELERY_QUEUE") or DEFAULT_QUEUE
     if broker and celery_app.conf.broker_url != broker:
-        celery_app.conf.broker_url = broker
+        celery_app.conf.update(broker_url=broker)
         # Celery keeps its producers' connection pool (to the old broker) until these
         # caches are dropped; a real process sets its broker once, tests change it.
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+        # They are private attributes, which celery-types does not declare.
+        celery_app._pool = None  # type: ignore[attr-defined]
+        celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
     if celery_app.conf.task_default_queue != queue:
         celery_app.conf.task_default_queue = queue
 

@@ -39,7 +39,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
 from functools import lru_cache
 from typing import Any
@@ -260,6 +260,7 @@ def _write_outcomes(session: Any, done: list[tuple[Any, Outgoing, Outcome]],
     params = []
     for row, message, outcome in done:
         attempts = row.attempts + 1
+        sent_at: datetime | None
         status, error, next_at, sent_at = SENT, "", now, now
         if outcome is None:
             stats.sent += 1
@@ -374,7 +375,7 @@ def retry_failed(event_id: int | None = None, kind: str | None = None) -> int:
             query.values(status=QUEUED, next_attempt_at=utcnow(), attempts=0,
                          claimed_until=None)
         )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 CHUNK = 100

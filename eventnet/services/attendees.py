@@ -108,9 +108,9 @@ def sign_in_with_magic_token(token: str) -> tuple[Attendee, str | None]:
     the attendee and where to go next. Raises InvalidLink (``used_link`` when spent)."""
     link = read_magic_token(token)
     attendee, next_path, signed_at = link.attendee, link.next_path, link.signed_at
-    with write_transaction():
+    with write_transaction() as session:
         # One UPDATE: of two clicks at once (a double tap, a replay), one signs in.
-        spent = db.session.execute(
+        spent = session.execute(
             update(Attendee).where(Attendee.id == attendee.id, or_(
                 Attendee.magic_link_spent_at.is_(None),
                 Attendee.magic_link_spent_at < signed_at))
@@ -140,7 +140,7 @@ def lock_for_registration(event_id: int) -> Event:
     if db.session.get_bind().dialect.name == "postgresql":
         # Serialize registrations of one event so capacity holds under concurrency.
         query = query.with_for_update()
-    event = db.session.scalar(query)
+    event: Event | None = db.session.scalar(query)
     if event is None:
         raise NotFound(_("No such event."))
     return event
@@ -221,7 +221,7 @@ def apply_signed_update(token: str) -> Attendee:
     """Apply a registration update the email's owner confirmed. Raises InvalidLink."""
     payload = tokens.unsign(UPDATE_PURPOSE, token, UPDATE_MAX_AGE)
     with write_transaction() as session:
-        attendee = session.get(Attendee, payload.get("a"))
+        attendee: Attendee | None = session.get(Attendee, payload.get("a"))
         if attendee is None or attendee.erased_at:
             raise tokens.InvalidLink(_("This link is no longer valid."))
         fields = payload.get("p") or {}
@@ -235,7 +235,7 @@ def apply_signed_update(token: str) -> Attendee:
 def update_profile(attendee_id: int, profile: Profile) -> Attendee:
     """The signed-in attendee edits their profile (the email stays). Raises Invalid."""
     with write_transaction() as session:
-        attendee = session.get(Attendee, attendee_id)
+        attendee: Attendee | None = session.get(Attendee, attendee_id)
         if attendee is None or attendee.erased_at:
             raise NotFound(_("No such attendee."))
         profile.email = attendee.email
@@ -278,7 +278,7 @@ def request_magic_link(event_id: int, email: str, next_path: str | None = None) 
 
 def get_by_badge(token: str) -> Badge:
     """The badge with this token (revoked or not); raises NotFound."""
-    badge = db.session.scalar(select(Badge).where(Badge.token == token))
+    badge: Badge | None = db.session.scalar(select(Badge).where(Badge.token == token))
     if badge is None:
         raise NotFound(_("Unknown badge."))
     return badge

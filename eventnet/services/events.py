@@ -292,7 +292,7 @@ def update_event(event_id: int, data: EventData) -> Event:
     _normalize(data)
     _validate(data)
     with write_transaction() as session:
-        event = session.get(Event, event_id)
+        event: Event | None = session.get(Event, event_id)
         if event is None:
             raise NotFound(_("No such event."))
         _apply(event, data)
@@ -301,7 +301,7 @@ def update_event(event_id: int, data: EventData) -> Event:
 
 def get_event(slug: str) -> Event:
     """The event with this slug; raises NotFound."""
-    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    event: Event | None = db.session.scalar(select(Event).where(Event.slug == slug))
     if event is None:
         raise NotFound(_("No such event."))
     return event

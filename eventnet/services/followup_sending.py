@@ -182,8 +182,8 @@ def _release_lease(event_id: int) -> None:
 def _set_lease(event_id: int, until: Any, *only_if: Any) -> bool:
     """Set the event's lease to ``until`` (None: free), ``only_if`` it meets these
     conditions; whether it did."""
-    with write_transaction():
-        return bool(db.session.execute(
+    with write_transaction() as session:
+        return bool(session.execute(
             update(Event).where(Event.id == event_id, *only_if)
             .values(followups_preparing_until=until)).rowcount)
 

@@ -144,7 +144,8 @@ def scanner_for_token(token: str, *, cached: bool = False) -> ScannerRef | None:
         return None
     if len(_token_cache) >= TOKEN_CACHE_SIZE:
         _token_cache.clear()
-    ref = ScannerRef(*rows[0], token_hash=digest)
+    attendee_id, event_id = rows[0]
+    ref = ScannerRef(attendee_id, event_id, token_hash=digest)
     _token_cache[digest] = (now + TOKEN_CACHE_SECONDS, ref)
     return ref
 
