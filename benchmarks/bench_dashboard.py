@@ -33,8 +33,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from benchdb import postgres_database
+from sqlalchemy import insert, select, text
 
 INTERESTS = ["Python", "machine learning", "open source", "DevOps", "fintech", "venture capital",
              "climate tech", "santé numérique", "health data", "UX research", "accessibility",
@@ -212,17 +212,8 @@ def database(backend: str, postgres_url: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{tmp}/bench.sqlite3"
         return
-    admin_url = make_url(postgres_url)
-    name = f"eventnet_bench_dashboard_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(postgres_url, "eventnet_bench_dashboard") as url:
+        yield url
 
 
 def run(backend: str, postgres_url: str, attendees: int, scans: int, repeat: int) -> None:

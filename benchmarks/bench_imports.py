@@ -25,11 +25,10 @@ import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from benchdb import postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -44,25 +43,6 @@ def make_file(rows: int, offset: int = 0) -> bytes:
         lines.append(f"Person {i},person{i}@example.org,Company {i % 997},Engineer {i % 13},"
                      f"python;data;topic {i % 50},advice;intros,jobs;funding")
     return ("\n".join(lines) + "\n").encode()
-
-
-@contextmanager
-def postgres_database(url: str) -> Iterator[str]:
-    """A new database on the server of ``url``, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(url)
-    name = f"bench_imports_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def make_app(url: str, instance: str) -> Any:
@@ -155,7 +135,7 @@ def main() -> None:
         runs.append(("postgresql", args.postgres))
     for label, url in runs:
         if label == "postgresql":
-            with postgres_database(url) as bench_url:
+            with postgres_database(url, "bench_imports") as bench_url:
                 figures = bench(label, bench_url, args.rows)
         else:
             figures = bench(label, url, args.rows)
