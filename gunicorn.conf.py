@@ -15,6 +15,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# a database server connection per request thread, and one for the scans' group commit
+os.environ.setdefault("EVENTNET_DB_POOL_SIZE", str(threads + 2))
 keepalive = 75  # seconds; longer than typical phone idle gaps between two scans
 timeout = 60
 graceful_timeout = 20

@@ -9,7 +9,9 @@ For each database (SQLite, and PostgreSQL when --pg-url is given) this script:
 3. capacity: 200 concurrent keep-alive connections in a closed loop (wrk + wrk_scans.lua),
    sustained scans/s for the three servers, and their ratios to the trivial endpoint; the
    floor and eventnet run side by side and are measured alternately, ``--rounds`` times
-   each, so that what else runs on a shared machine weighs on both alike;
+   each, so that what else runs on a shared machine weighs on both alike, after
+   ``--warmup`` seconds of the same load on each, unrecorded (a server's first seconds fill
+   its pool, caches and prepared statements);
 4. busy event: 300 scans/s offered at a steady rate (open loop, an asyncio client); latency
    is counted from when each request was due, so a stall cannot hide (coordinated omission);
 5. checks that exactly as many scans were stored as were acknowledged, none doubled, and
@@ -323,6 +325,13 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
                 gunicorn(None, db_url, workdir, f"{backend}-eventnet",
                          args.ratelimit_storage) as (base, log, server):
             run = f"bench-eventnet-{uuid.uuid4().hex[:6]}"
+            # Warm both up first (unrecorded): a server's first seconds fill its connection
+            # pool, its caches and PostgreSQL's prepared statements, which a busy event's
+            # server has long done.
+            for warm_base, warm_server, label in ((floor_base, floor_server, "floor"),
+                                                  (base, server, "eventnet")):
+                capacity(warm_base, pairs_file, f"bench-warmup-{label}-{run}-", args.warmup,
+                         args.connections, warm_server)
             floor_rounds, eventnet_rounds = [], []
             for n in range(args.rounds):
                 floor_rounds.append(capacity(floor_base, pairs_file, f"bench-floor-{n}-",
@@ -419,6 +428,8 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--rounds", type=int, default=3,
                         help="capacity rounds of the floor and eventnet, alternately")
+    parser.add_argument("--warmup", type=int, default=5,
+                        help="seconds of unrecorded load on each server before the rounds")
     parser.add_argument("--ratelimit-storage", default="memory://",
                         help="EVENTNET_RATELIMIT_STORAGE_URL of the server (e.g. redis://...)")
     args = parser.parse_args()

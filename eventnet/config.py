@@ -13,6 +13,10 @@ from typing import Any
 #: environment variable → (Flask config key, default, parser)
 _ENV: dict[str, tuple[str, Any, Any]] = {
     "EVENTNET_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", None, str),
+    # connections kept open per process to a database server: at least one per request thread
+    # (gunicorn.conf.py sets it from GUNICORN_THREADS), or the pool opens and closes one per
+    # request beyond it, a new server process each time
+    "EVENTNET_DB_POOL_SIZE": ("DB_POOL_SIZE", 10, int),
     "EVENTNET_SECRET_KEY": ("SECRET_KEY", None, str),
     # unset: derived from GUNICORN_BIND (base_url_for_bind), so the port is one setting
     "EVENTNET_BASE_URL": ("EVENTNET_BASE_URL", None, lambda v: v.rstrip("/")),

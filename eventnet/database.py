@@ -22,7 +22,7 @@ import select
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
@@ -231,13 +231,30 @@ def _start_checkpointer(engine: Engine) -> None:
     threading.Thread(target=run, name="eventnet-wal-checkpoint", daemon=True).start()
 
 
+#: a write as statements: a generator that yields (statement, parameters) and is sent the rows
+#: each returns; what it returns is the write's result. Written this way, the same write runs
+#: on one cursor statement by statement, or in lockstep with other requests' writes, their
+#: statements sent together in one round trip (PostgreSQL's pipeline mode; ``GroupCommit``).
+Steps = Generator[tuple["CompiledStatement", dict[str, Any]], list[Any], Any]
+
+
+def run_steps(cursor: Any, steps: Steps) -> Any:
+    """Run a write's statements one after the other on ``cursor``; what the write returns."""
+    try:
+        statement, params = next(steps)
+        while True:
+            statement, params = steps.send(statement.run(cursor, params))
+    except StopIteration as done:
+        return done.value
+
+
 class _Job:
-    """One request's share of a group commit: its work, and how it ended."""
+    """One request's share of a group commit: its write, and how it ended."""
 
-    __slots__ = ("work", "key", "wake", "result", "is_done", "is_leader")
+    __slots__ = ("steps", "key", "wake", "result", "is_done", "is_leader")
 
-    def __init__(self, work: Callable[[Any], Any], key: tuple[int, ...]) -> None:
-        self.work = work
+    def __init__(self, steps: Callable[[], Steps], key: tuple[int, ...]) -> None:
+        self.steps = steps
         self.key = key
         self.wake = threading.Lock()
         self.wake.acquire()  # released when the job is done, or when it is to lead
@@ -253,15 +270,17 @@ GROUP_COMMIT_MAX = 64
 class GroupCommit:
     """Runs the writes of concurrent requests in one transaction, one commit for all.
 
-    A request hands its work (a function of a DB-API cursor) to ``run``. When no other
-    request of this process is writing, it runs its own work at once: alone, nothing changes.
-    When one is, it waits; the writer then takes everything that queued up meanwhile, runs it
-    in one transaction, commits once, and answers each request only after that commit:
-    acknowledged still means durable. The first request still waiting then becomes the next
-    writer (no extra thread, and no hand-over when the server is idle).
+    A request hands its write (``Steps``) to ``run``. When no other request of this process
+    is writing, it runs its own write at once: alone, nothing changes. When one is, it waits;
+    the writer then takes everything that queued up meanwhile, runs it in one transaction,
+    commits once, and answers each request only after that commit: acknowledged still means
+    durable. The first request still waiting then becomes the next writer (no extra thread,
+    and no hand-over when the server is idle). On PostgreSQL the writes of a batch run in
+    lockstep, each step's statements sent together (``_write_batch``): a batch costs about
+    three round trips, however many scans it holds.
 
-    If anything in the shared transaction fails (one request's work raises: a revoked badge,
-    a reused client_id), it is rolled back whole and each of its requests runs its work again
+    If anything in the shared transaction fails (one request's write raises: a revoked badge,
+    a reused client_id), it is rolled back whole and each of its requests runs its write again
     alone, in its own thread: one request's error never undoes another's scan, and reaches
     its own request with its own language.
     """
@@ -274,14 +293,14 @@ class GroupCommit:
         self._writers = writers
         self._writing = 0
 
-    def run(self, work: Callable[[Any], Any], key: tuple[int, ...] = ()) -> Any:
-        """Run ``work(cursor)`` in a write transaction shared with concurrent requests;
+    def run(self, steps: Callable[[], Steps], key: tuple[int, ...] = ()) -> Any:
+        """Run the write ``steps()`` in a write transaction shared with concurrent requests;
         returns its result once committed, or raises its exception (nothing of it stored).
 
-        Works run in the order of their ``key``: the rows they lock (a pair's connection),
+        Writes run in the order of their ``key``: the rows they lock (a pair's connection),
         so that two processes' transactions take their locks in the same order.
         """
-        job = _Job(work, key)
+        job = _Job(steps, key)
         with self._mutex:
             leads = self._writing < self._writers
             if leads:
@@ -294,11 +313,10 @@ class GroupCommit:
             self._lead(job)
         if job.is_done:
             return job.result
-        # the shared transaction failed: this request's work, alone
+        # the shared transaction failed: this request's write, alone
         engine = self._engine_ref()
         assert engine is not None
-        with _raw_transaction(engine) as cursor:
-            return work(cursor)
+        return _write_batch(engine, [job])[0]
 
     def _lead(self, job: _Job) -> None:
         """Write ``job`` and what is pending in one transaction, then pass the lead on."""
@@ -309,14 +327,13 @@ class GroupCommit:
             engine = self._engine_ref()
             assert engine is not None
             batch.sort(key=lambda queued: queued.key)
-            with _raw_transaction(engine) as cursor:
-                results = [queued.work(cursor) for queued in batch]
+            results = _write_batch(engine, batch)
             for queued, result in zip(batch, results, strict=True):
                 queued.result, queued.is_done = result, True
         except Exception:
-            if len(batch) == 1:  # its own work alone: that is its outcome
+            if len(batch) == 1:  # its own write alone: that is its outcome
                 raise
-            # otherwise each request runs its work again alone (see ``run``)
+            # otherwise each request runs its write again alone (see ``run``)
         finally:
             # Every waiting job leaves the queue exactly once: in a batch, or as a writer.
             with self._mutex:
@@ -331,25 +348,104 @@ class GroupCommit:
                 successor.wake.release()
 
 
+def _write_batch(engine: Engine, jobs: list[_Job]) -> list[Any]:
+    """Run the writes of ``jobs`` (sorted by key) in one transaction, committed once;
+    their results, in order. Raises what any of them raises, having stored nothing."""
+    if engine.dialect.name != "postgresql":
+        with _raw_transaction(engine) as cursor:
+            return [run_steps(cursor, job.steps()) for job in jobs]
+    return _write_pipelined(engine, jobs)
+
+
+def _write_pipelined(engine: Engine, jobs: list[_Job]) -> list[Any]:
+    """PostgreSQL: the writes in lockstep, each step's statements sent in one round trip.
+
+    ``BEGIN`` goes out with the first step and ``COMMIT`` with the pipeline's last sync (the
+    connection is in autocommit mode meanwhile, so that psycopg adds no round trip of its own
+    for either): a write of two statements costs three round trips, alone or in a batch.
+    Writes with the same key (the same pair's connection) never share a step: the second
+    runs in a later wave, after the first one's statements, in the same transaction.
+    """
+    waves: list[list[int]] = []
+    seen: dict[tuple[int, ...], int] = {}
+    for index, job in enumerate(jobs):
+        nth = seen[job.key] = seen.get(job.key, -1) + 1
+        if nth == len(waves):
+            waves.append([])
+        waves[nth].append(index)
+    results: list[Any] = [None] * len(jobs)
+    connection = engine.raw_connection()
+    driver = connection.driver_connection
+    assert driver is not None
+    driver.autocommit = True
+    try:
+        with driver.pipeline() as pipeline:
+            driver.execute("BEGIN")
+            for wave in waves:
+                running = [(index, jobs[index].steps(), driver.cursor()) for index in wave]
+                step: list[_Step] = []
+                for index, steps, cursor in running:
+                    _advance(steps, None, index, cursor, step, results)
+                while step:
+                    for _index, _steps, cursor, statement, params in step:
+                        statement.send(cursor, params)
+                    pipeline.sync()
+                    done, step = step, []
+                    for index, steps, cursor, statement, _params in done:
+                        _advance(steps, statement.fetch(cursor), index, cursor, step, results)
+            driver.execute("COMMIT")
+    except BaseException:
+        if driver.info.transaction_status != psycopg_idle():
+            driver.rollback()
+        raise
+    finally:
+        driver.autocommit = False
+        connection.close()  # back to the pool
+    return results
+
+
+#: a write's next statement in a pipelined batch: (its index, the write, its cursor, the
+#: statement, its parameters)
+_Step = tuple[int, Steps, Any, "CompiledStatement", dict[str, Any]]
+
+
+def _advance(steps: Steps, rows: list[Any] | None, index: int, cursor: Any,
+             step: list[_Step], results: list[Any]) -> None:
+    """Send a write the rows of its last statement; queue its next one, or keep its result."""
+    try:
+        statement, params = next(steps) if rows is None else steps.send(rows)
+    except StopIteration as done:
+        results[index] = done.value
+        return
+    step.append((index, steps, cursor, statement, params))
+
+
+def psycopg_idle() -> Any:
+    """psycopg's "no transaction open" status (imported only where PostgreSQL is used)."""
+    from psycopg.pq import TransactionStatus
+
+    return TransactionStatus.IDLE
+
+
 #: per process and engine, its group commit (never one inherited through fork)
 _group_commits: weakref.WeakKeyDictionary[Engine, tuple[int, GroupCommit]] = \
     weakref.WeakKeyDictionary()
 
 
-def group_write(work: Callable[[Any], Any], key: tuple[int, ...] = ()) -> Any:
-    """Run ``work(cursor)`` in a write transaction, committed together with the writes of
-    concurrent requests (see ``GroupCommit``); returns its result once it is durable.
+def group_write(steps: Callable[[], Steps], key: tuple[int, ...] = ()) -> Any:
+    """Run the write ``steps()`` in a write transaction, committed together with the writes
+    of concurrent requests (see ``GroupCommit``); returns its result once it is durable.
 
     Inside ``write_transaction`` it runs in that transaction instead.
     """
     if _write_intent.get():
-        return work(session_cursor())
+        return run_steps(session_cursor(), steps())
     engine = db.engine
     with _lock_guard:
         entry = _group_commits.get(engine)
         if entry is None or entry[0] != os.getpid():
             entry = _group_commits[engine] = (os.getpid(), GroupCommit(engine))
-    return entry[1].run(work, key)
+    return entry[1].run(steps, key)
 
 
 @contextmanager
@@ -382,21 +478,26 @@ def _raw_transaction(engine: Engine) -> Iterator[Any]:
 def raw_read() -> Iterator[Any]:
     """A bare DB-API cursor on a pooled connection, for a lookup outside the ORM session.
 
-    Each statement reads committed data (SQLite autocommit; PostgreSQL's transaction is
-    rolled back when the connection goes back to the pool). Inside ``write_transaction`` it
-    reads within that transaction instead.
+    Each statement reads committed data, in one round trip: SQLite's and PostgreSQL's
+    autocommit (psycopg would otherwise send ``BEGIN`` before the statement, and the pool a
+    ``ROLLBACK`` after it). Inside ``write_transaction`` it reads within that transaction.
     """
     if _write_intent.get():
         yield session_cursor()
         return
     connection = db.engine.raw_connection()
+    driver = connection.driver_connection if db.engine.dialect.name == "postgresql" else None
     try:
+        if driver is not None:
+            driver.autocommit = True
         cursor = connection.cursor()
         try:
             yield cursor
         finally:
             cursor.close()
     finally:
+        if driver is not None:
+            driver.autocommit = False
         connection.close()
 
 
@@ -427,11 +528,19 @@ class CompiledStatement:
 
     def run(self, cursor: Any, params: dict[str, Any]) -> list[Any]:
         """Execute with ``params``; the rows it returns, converted (none for a plain write)."""
+        self.send(cursor, params)
+        return self.fetch(cursor)
+
+    def send(self, cursor: Any, params: dict[str, Any]) -> None:
+        """Execute with ``params`` (in a pipeline: queue it; ``fetch`` after the sync)."""
         values = dict(self.defaults)
         for name, value in params.items():
             processor = self.binds.get(name)
             values[name] = processor(value) if processor is not None else value
         cursor.execute(self.sql, [values[n] for n in self.order] if self.order else values)
+
+    def fetch(self, cursor: Any) -> list[Any]:
+        """The rows the statement last sent on ``cursor`` returned, converted."""
         if not self.returns_rows:
             return []
         rows: list[Any] = cursor.fetchall()

@@ -50,6 +50,27 @@ def test_default_database_is_sqlite_in_instance_with_wal_and_busy_timeout(tmp_pa
         db.engine.dispose()
 
 
+def test_a_database_server_pool_keeps_a_connection_per_request_thread(tmp_path, monkeypatch):
+    """Beyond its pool size the pool opens and closes a server connection per request (a
+    new PostgreSQL process each time); gunicorn.conf.py sizes it from its thread count."""
+    monkeypatch.setenv("EVENTNET_INSTANCE_PATH", str(tmp_path))
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"  # never connected to here
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    from eventnet.extensions import db
+
+    with app.app_context():
+        assert db.engine.pool.size() == 10
+    monkeypatch.setenv("EVENTNET_DB_POOL_SIZE", "3")
+    with create_app({"SQLALCHEMY_DATABASE_URI": url}).app_context():
+        assert db.engine.pool.size() == 3
+    env = {"PATH": "/usr/bin:/bin", "GUNICORN_THREADS": "12"}
+    out = subprocess.run(
+        [sys.executable, "-c", "import runpy, os; runpy.run_path('gunicorn.conf.py'); "
+         "print(os.environ['EVENTNET_DB_POOL_SIZE'])"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "14"
+
+
 def test_migrations_match_the_models(app):
     """Alembic's autogenerate finds nothing to do: the migration is the model."""
     from alembic.autogenerate import compare_metadata

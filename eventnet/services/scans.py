@@ -38,9 +38,11 @@ from sqlalchemy.orm import aliased
 
 from eventnet.database import (
     CompiledStatement,
+    Steps,
     conflict_insert,
     group_write,
     raw_read,
+    run_steps,
     session_cursor,
     write_transaction,
 )
@@ -354,14 +356,22 @@ def _badge_owner(cursor: Any, sql: dict[str, CompiledStatement], event_id: int, 
                  scanner_id: int = 0, token_hash: str = "") -> BadgeOwner:
     """The badge's owner; with ``token_hash``, also checks that the scanner's access token
     is still valid (raises Unauthorized), in the same statement."""
+    owner: BadgeOwner = run_steps(cursor, _badge_owner_steps(sql, event_id, token, scanner_id,
+                                                             token_hash))
+    return owner
+
+
+def _badge_owner_steps(sql: dict[str, CompiledStatement], event_id: int, token: str,
+                       scanner_id: int = 0, token_hash: str = "") -> Steps:
+    """``_badge_owner`` as statements (``database.Steps``), to run inside a scan's write."""
     if not isinstance(token, str) or not token or len(token) > 200:
         raise NotFound(_("Unknown badge."), code="unknown_badge")
-    rows = sql["owner"].run(cursor, {"token": token_from_text(token),
-                                     "scanner_id": scanner_id, "token_hash": token_hash})
+    rows = yield sql["owner"], {"token": token_from_text(token), "scanner_id": scanner_id,
+                                "token_hash": token_hash}
     if token_hash:
         # the owner row carries the check; with no row (an unknown badge) ask on its own
         token_valid = (rows[0][-1] is not None if rows
-                       else bool(sql["scanner"].run(cursor, {"hash": token_hash})))
+                       else bool((yield sql["scanner"], {"hash": token_hash})))
         if not token_valid:
             _token_cache.pop(token_hash, None)
             raise invalid_token()
@@ -423,22 +433,24 @@ def scan_badge(scanner_id: int, event_id: int, token: str, *, note: str | None =
     if owner.attendee_id == scanner_id:
         raise Invalid(_("This is your own badge: scan someone else's."), code="self_scan")
 
-    def write(cursor: Any) -> tuple[BadgeOwner, ScanResult]:
-        checked = owner
+    def write() -> Steps:
+        """The scan's statements (run in lockstep with concurrent scans: ``group_write``)."""
         try:
-            return checked, record(event_id, scanner_id, owner.attendee_id, note, clean_tags,
-                                   scanned_at, client_id, source, cursor=cursor, sql=sql,
-                                   is_postgresql=is_postgresql,
-                                   check=(token, owner.card["consent_share_contact"],
-                                           token_hash))
+            result = yield from record_steps(
+                event_id, scanner_id, owner.attendee_id, note, clean_tags, scanned_at,
+                client_id, source, sql=sql, is_postgresql=is_postgresql,
+                check=(token, owner.card["consent_share_contact"], token_hash))
+            return owner, result
         except _OwnerChanged:
             # Look again, in this transaction: raises what changed (revoked, erased, token),
             # else (a new consent) records with what the badge's owner now shows.
             _badge_cache.pop(token, None)
-            checked = _badge_owner(cursor, sql, event_id, token, scanner_id, token_hash)
-            return checked, record(event_id, scanner_id, checked.attendee_id, note,
-                                   clean_tags, scanned_at, client_id, source, cursor=cursor,
-                                   sql=sql, is_postgresql=is_postgresql)
+            checked = yield from _badge_owner_steps(sql, event_id, token, scanner_id,
+                                                    token_hash)
+            result = yield from record_steps(
+                event_id, scanner_id, checked.attendee_id, note, clean_tags, scanned_at,
+                client_id, source, sql=sql, is_postgresql=is_postgresql)
+            return checked, result
 
     # Committed together with concurrent scans (one commit for all), in the order of the
     # pairs whose connection rows they lock.
@@ -475,22 +487,30 @@ def record_scan(scanner_id: int, scanned_id: int, *, note: str | None = "",
 
 
 def record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: list[str],
-           scanned_at: datetime | None, client_id: str | None, source: str, *,
-           cursor: Any = None, sql: dict[str, CompiledStatement] | None = None,
-           is_postgresql: bool | None = None,
-           check: tuple[str, bool, str] | None = None) -> ScanResult:
-    """Store one scan and fold it into the pair's connection (inside a write transaction).
+           scanned_at: datetime | None, client_id: str | None, source: str) -> ScanResult:
+    """Store one scan and fold it into the pair's connection, in the ORM session's write
+    transaction (the importer, ``record_scan``). See ``record_steps``."""
+    result: ScanResult = run_steps(session_cursor(), record_steps(
+        event_id, scanner_id, scanned_id, note, tags, scanned_at, client_id, source))
+    return result
 
-    Runs on ``cursor`` when given, else in the ORM session's write transaction. (A group
-    commit may run it in another request's thread: it then gets ``sql`` and ``is_postgresql``
-    from its own request, and uses nothing of the thread's.) ``check``: (badge token, its
-    owner's consent to share contact details, the scanner's access token hash) as cached;
-    raises _OwnerChanged, having written nothing, when they no longer hold.
+
+def record_steps(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: list[str],
+                 scanned_at: datetime | None, client_id: str | None, source: str, *,
+                 sql: dict[str, CompiledStatement] | None = None,
+                 is_postgresql: bool | None = None,
+                 check: tuple[str, bool, str] | None = None) -> Steps:
+    """Store one scan and fold it into the pair's connection: the statements, as
+    ``database.Steps`` (inside a write transaction); returns the ScanResult.
+
+    A group commit may run it in another request's thread: it then gets ``sql`` and
+    ``is_postgresql`` from its own request, and uses nothing of the thread's. ``check``:
+    (badge token, its owner's consent to share contact details, the scanner's access token
+    hash) as cached; raises _OwnerChanged, having written nothing, when they no longer hold.
     """
     sql = sql or _sql()
     if is_postgresql is None:
         is_postgresql = db.engine.dialect.name == "postgresql"
-    cursor = cursor or session_cursor()
     now = utcnow()
     at = scanned_at or now
     a_id, b_id = sorted((scanner_id, scanned_id))
@@ -501,10 +521,10 @@ def record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: lis
     params = {"event_id": event_id, "a_id": a_id, "b_id": b_id, "at": at,
               "scanner_id": scanner_id, "scanned_id": scanned_id}
     if check is None:
-        rows = sql["upsert"].run(cursor, params)
+        rows = yield sql["upsert"], params
     else:
         params.update(token=check[0], consent=check[1], token_hash=check[2])
-        rows = sql["upsert_checked"].run(cursor, params)
+        rows = yield sql["upsert_checked"], params
         if not rows:
             raise _OwnerChanged
     (conn_id, scan_count, a_scan_count, b_scan_count, first_met_at, last_met_at, a_note,
@@ -548,8 +568,8 @@ def record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: lis
         # of the pair committed while the upsert waited), and the connection's new state
         # for either answer, applied only if the scan was new.
         (state, view), repeat = fold(True), fold(False)
-        inserted = sql["scan_and_update"].run(cursor, {
-            **row, **state, **{f"{key}_repeat": repeat[0][key] for key in _COUNTED_ONLY}})
+        inserted = yield sql["scan_and_update"], {
+            **row, **state, **{f"{key}_repeat": repeat[0][key] for key in _COUNTED_ONLY}}
         is_counted = bool(inserted and inserted[0][1])
         if inserted and not is_counted:
             state, view = repeat
@@ -558,13 +578,13 @@ def record(event_id: int, scanner_id: int, scanned_id: int, note: str, tags: lis
         # is current.
         is_counted = previous is None or abs(at - previous) >= REPEAT_WINDOW
         state, view = fold(is_counted)
-        inserted = sql["scan"].run(cursor, {**row, "is_counted": is_counted})
+        inserted = yield sql["scan"], {**row, "is_counted": is_counted}
         if inserted:
-            sql["update"].run(cursor, state)
+            yield sql["update"], state
     if not inserted:
         # This client_id was recorded before (a replay): nothing changes.
         # (Reused for another badge, it raises: the transaction, upsert included, rolls back.)
-        replay = _replayed(cursor, sql, scanner_id, scanned_id, client_id or "")
+        replay = yield from _replayed(sql, scanner_id, scanned_id, client_id or "")
         assert replay is not None
         return replay
     scan_id = inserted[0][0]
@@ -577,12 +597,13 @@ def _client_id_reused() -> Conflict:
                     code="client_id_reused", field="client_id")
 
 
-def _replayed(cursor: Any, sql: dict[str, CompiledStatement], scanner_id: int, scanned_id: int,
-              client_id: str) -> ScanResult | None:
-    """The stored scan with this ``client_id``, if any. Raises Conflict if for another badge."""
+def _replayed(sql: dict[str, CompiledStatement], scanner_id: int, scanned_id: int,
+              client_id: str) -> Steps:
+    """The stored scan with this ``client_id``, if any (``database.Steps``). Raises
+    Conflict if for another badge."""
     a_id, b_id = sorted((scanner_id, scanned_id))
-    rows = sql["replayed"].run(cursor, {"scanner_id": scanner_id, "client_id": client_id,
-                                           "a_id": a_id, "b_id": b_id})
+    rows = yield sql["replayed"], {"scanner_id": scanner_id, "client_id": client_id,
+                                   "a_id": a_id, "b_id": b_id}
     if not rows:
         return None
     scan_id, stored_scanned_id, is_counted, connection_id = rows[0]
