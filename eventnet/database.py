@@ -395,11 +395,15 @@ def _write_pipelined(engine: Engine, jobs: list[_Job]) -> list[Any]:
                         _advance(steps, statement.fetch(cursor), index, cursor, step, results)
             driver.execute("COMMIT")
     except BaseException:
-        if driver.info.transaction_status != psycopg_idle():
-            driver.rollback()
+        try:
+            if driver.info.transaction_status != psycopg_idle():
+                driver.rollback()
+        except Exception:  # the connection broke: the pool must not hand it out again
+            connection.invalidate()
         raise
     finally:
-        driver.autocommit = False
+        if not driver.closed:
+            driver.autocommit = False
         connection.close()  # back to the pool
     return results
 

@@ -61,3 +61,27 @@ def test_a_connection_idle_for_long_is_pinged_and_replaced(postgresql_only, make
     monkeypatch.setattr(database, "_closed_by_server", lambda _conn: False)
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
     assert scan_again().is_new
+
+
+def test_a_connection_lost_in_the_middle_of_a_write_is_not_pooled_again(
+        postgresql_only, make_event, make_attendee):
+    """The server ends the connection while a scan's write holds it (a restart mid-batch):
+    that write fails, the connection is dropped rather than handed out again, and the next
+    scan works."""
+    import psycopg
+    from sqlalchemy import func, select
+
+    event = make_event()
+    ann, bob = make_attendee(event), make_attendee(event)
+    event_id, ann_id, bob_badge = event.id, ann.id, bob.badge.token
+    db.session.remove()
+    suicide = database.CompiledStatement(
+        select(func.pg_terminate_backend(func.pg_backend_pid())), db.engine.dialect)
+
+    def dies() -> database.Steps:
+        yield suicide, {}
+
+    with pytest.raises(psycopg.OperationalError):
+        database.group_write(dies)
+    # every pooled connection is alive: the next scan gets one without a retry
+    assert scan_badge(ann_id, event_id, bob_badge).is_new
