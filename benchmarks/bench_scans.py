@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import floor_app  # beside this script (it is also the floor server's app)
+from benchdb import postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -69,20 +70,9 @@ def fresh_database(backend: str, pg_url: str | None, workdir: Path) -> Any:
     if backend == "sqlite":
         yield f"sqlite:///{workdir / 'bench.sqlite3'}"
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     assert pg_url
-    admin = create_engine(make_url(pg_url), isolation_level="AUTOCOMMIT")
-    name = f"eventnet_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(pg_url, "eventnet_bench") as url:
+        yield url
 
 
 def populate(db_url: str, attendees: int) -> list[tuple[str, str]]:
