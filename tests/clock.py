@@ -36,9 +36,10 @@ def limiter_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[StoppedClock]:
     import limits.strategies
 
     import eventnet.web.limits
+    import eventnet.web.signin_limits
 
     clock = StoppedClock(time.time() // 3600 * 3600 + 1)
     for module in (limits.storage.memory, limits.strategies, flask_limiter._extension,
-                   eventnet.web.limits):
+                   eventnet.web.limits, eventnet.web.signin_limits):
         monkeypatch.setattr(module, "time", clock)
     yield clock

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import threading
 import time
 from functools import cache
@@ -42,18 +41,25 @@ MAGIC_LINKS_PER_IP = "300/minute"
 #: asking for a magic link: per IP (a venue) and per address asked for (no mail bombing)
 LINK_REQUESTS_PER_IP = "60/minute;600/hour"
 LINK_REQUESTS_PER_EMAIL = "5/10 minutes;20/day"
-#: organizer password attempts that fail, per IP address (one address guessing many accounts)
+#: organizer password attempts from browsers the account never signed in on (see
+#: ``web/signin_limits.py``), per IP address (one address guessing many accounts)
 FAILED_SIGNINS_PER_IP = "20/minute;100/hour"
-#: ... and per account from every address: only against guessing spread over many addresses
-#: (one address alone is slowed down long before, see ``SIGNIN_FREE_FAILURES``)
+#: ... and per account from every such browser: only against guessing spread over many
+#: addresses (one address alone is slowed down long before, see ``SIGNIN_FREE_FAILURES``).
+#: A browser the organizer signed in on has its own budget and never meets this ceiling.
 FAILED_SIGNINS_PER_ACCOUNT = "500/day"
-#: failures of one account from one address that wait for nothing; each further failure makes
-#: that pair wait, SIGNIN_FIRST_WAIT seconds after the first, doubling up to SIGNIN_MAX_WAIT
+#: failures of one account from one address (or from one trusted browser) that wait for
+#: nothing; each further failure makes that pair (or browser) wait, SIGNIN_FIRST_WAIT
+#: seconds after the first, doubling up to SIGNIN_MAX_WAIT
 SIGNIN_FREE_FAILURES = 5
 SIGNIN_FIRST_WAIT = 30
 SIGNIN_MAX_WAIT = 3600
 #: a pair's failures are forgotten a day after its first one (or at its next sign-in)
 SIGNIN_FAILURES_KEPT = 86400
+#: how long an attempt holds its turn at most (a worker killed mid-check frees it so)
+SIGNIN_TURN_SECONDS = 60
+#: how long a browser stays trusted for an account after signing in on it (device cookie)
+SIGNIN_DEVICE_DAYS = 365
 #: door check-in scans, per signed-in organizer or staff member
 CHECKINS_PER_USER = "240/minute"
 #: a door device's offline queue sent when the network returns (up to 500 check-ins each)
@@ -104,63 +110,6 @@ def email_key() -> str:
     return "email:" + digest.hexdigest()[:32]
 
 
-def _signin_pair() -> str:
-    """The (account, IP address) pair of a sign-in form, as a storage key without the address."""
-    return f"signin/{email_key()}/{ip_key()}"
-
-
-def _signin_limits() -> tuple[tuple[str, str], ...]:
-    return ((FAILED_SIGNINS_PER_IP, ip_key()), (FAILED_SIGNINS_PER_ACCOUNT, email_key()))
-
-
-def signin_wait() -> int:
-    """Seconds before this address may try this account's password again; 0: now.
-
-    A real organizer is never locked out by someone else's failures: those slow down the
-    (account, address) pair that failed, and the address; only the account-wide ceiling,
-    far above what one address can reach, is shared by every address.
-    """
-    if not _active():
-        return 0
-    waits = [0]
-    storage = limiter.limiter.storage
-    pair = _signin_pair()
-    failures = storage.get(f"{pair}/failures")
-    if failures >= SIGNIN_FREE_FAILURES:
-        # the end of the wait is a stored time, not a key's expiry: the same clock
-        # (``time.time()`` here) decides in memory and in Redis
-        until = storage.get(f"{pair}/until/{failures}")
-        waits.append(math.ceil(until - time.time()))
-    for spec, key in _signin_limits():
-        for item in _items(spec):
-            if not limiter.limiter.test(item, spec, key):
-                waits.append(_retry_after(spec, key, item))
-    return max(0, *waits)
-
-
-def signin_failed() -> None:
-    """Count a wrong password against the pair (and start its wait), the address and the account."""
-    if not _active():
-        return
-    storage = limiter.limiter.storage
-    pair = _signin_pair()
-    failures = storage.incr(f"{pair}/failures", SIGNIN_FAILURES_KEPT)
-    if failures >= SIGNIN_FREE_FAILURES:
-        wait = min(SIGNIN_FIRST_WAIT * 2 ** (failures - SIGNIN_FREE_FAILURES), SIGNIN_MAX_WAIT)
-        # one key per failure: its first increment sets it to the wait's end (its expiry
-        # only frees the storage; the value decides)
-        storage.incr(f"{pair}/until/{failures}", SIGNIN_MAX_WAIT + 1,
-                     amount=int(time.time()) + wait)
-    for spec, key in _signin_limits():
-        deduct(spec, key)
-
-
-def signin_succeeded() -> None:
-    """Forget the pair's failures: the organizer got in from here."""
-    if _active():
-        limiter.limiter.storage.clear(f"{_signin_pair()}/failures")
-
-
 def has_valid_token() -> bool:
     """Exempt requests carrying a valid attendee token from the per-IP failure limit.
 
@@ -194,30 +143,33 @@ def is_bad_link(response: Response) -> bool:
 
 
 @cache
-def _items(spec: str) -> tuple[RateLimitItem, ...]:
+def items_of(spec: str) -> tuple[RateLimitItem, ...]:
+    """The limits of ``spec`` ("20/minute;100/hour"), parsed once."""
     return tuple(parse_many(spec))
 
 
-def _active() -> bool:
+def is_active() -> bool:
+    """Whether rate limits apply (on, and the limiter attached to an app)."""
     return bool(limiter.enabled and limiter.initialized)
 
 
-def _retry_after(spec: str, key: str, item: RateLimitItem) -> int:
+def retry_after(spec: str, key: str, item: RateLimitItem) -> int:
+    """Seconds until ``key`` may use ``item`` of ``spec`` again (at least 1)."""
     reset_at = limiter.limiter.get_window_stats(item, spec, key).reset_time
     return max(1, int(reset_at - time.time()) + 1)
 
 
 def _too_many(spec: str, key: str, item: RateLimitItem) -> TooManyRequests:
-    return TooManyRequests(retry_after=_retry_after(spec, key, item))
+    return TooManyRequests(retry_after=retry_after(spec, key, item))
 
 
 def _require(spec: str, key: str, check: str) -> None:
     """429 unless the strategy's ``check`` (``hit`` uses one, ``test`` only looks) passes
     for every limit in ``spec``."""
-    if not _active():
+    if not is_active():
         return
     passes = getattr(limiter.limiter, check)
-    for item in _items(spec):
+    for item in items_of(spec):
         if not passes(item, spec, key):
             raise _too_many(spec, key, item)
 
@@ -243,24 +195,71 @@ def ensure_left(spec: str, key: str) -> None:
 
 def deduct(spec: str, key: str) -> None:
     """Count one failure against ``spec`` for ``key`` (after ``ensure_left`` let it through)."""
-    if not _active():
+    if not is_active():
         return
-    for item in _items(spec):
+    for item in items_of(spec):
         limiter.limiter.hit(item, spec, key)
 
 
 class SweptMemoryStorage(MemoryStorage):
-    """The in-process storage, with expired keys swept once a second instead of every 10 ms.
+    """The in-process storage, with expired keys swept once a second instead of every 10 ms,
+    and each operation whole under one lock.
 
     limits' MemoryStorage walks every key 100 times a second; with a key per attendee and
     limit, at a 2,000-person event that sweep alone ate a large share of a worker's CPU.
     Expiry stays exact: every read checks the key's own expiry; the sweep only frees memory.
+
+    Its per-key locks do not make a new key's first increment atomic: ``get`` drops the lock
+    of a key that has no expiry yet, so two threads incrementing a new key could both read 1
+    (two sign-in attempts taking the same turn, ``web/signin_limits.py``). One lock around
+    each operation, the sweep included, makes them whole; each holds it for microseconds.
     """
 
     STORAGE_SCHEME = ["eventnet-memory"]
     SWEEP_SECONDS = 1.0
 
     _sweep_lock = threading.Lock()
+    _lock = threading.RLock()
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        """limits' ``incr``, atomic."""
+        with self._lock:
+            return super().incr(key, expiry, amount)
+
+    def decr(self, key: str, amount: int = 1) -> int:
+        """limits' ``decr``, atomic."""
+        with self._lock:
+            return super().decr(key, amount)
+
+    def get(self, key: str) -> int:
+        """limits' ``get``, atomic."""
+        with self._lock:
+            return super().get(key)
+
+    def clear(self, key: str) -> None:
+        """limits' ``clear``, atomic."""
+        with self._lock:
+            super().clear(key)
+
+    def acquire_sliding_window_entry(self, key: str, limit: int, expiry: int,
+                                     amount: int = 1) -> bool:
+        """limits' check-and-count of a sliding window, atomic."""
+        with self._lock:
+            return super().acquire_sliding_window_entry(key, limit, expiry, amount)
+
+    def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
+        """limits' read of a sliding window, atomic."""
+        with self._lock:
+            return super().get_sliding_window(key, expiry)
+
+    def clear_sliding_window(self, key: str, expiry: int) -> None:
+        """limits' reset of a sliding window, atomic."""
+        with self._lock:
+            super().clear_sliding_window(key, expiry)
+
+    def _MemoryStorage__expire_events(self) -> None:  # overrides the private sweep
+        with self._lock:
+            super()._MemoryStorage__expire_events()  # type: ignore[misc]
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # overrides the private scheduler
         if self.timer.is_alive():

@@ -17,7 +17,7 @@ from eventnet.services import badges as badge_service
 from eventnet.services import events as event_service
 from eventnet.services import stats
 from eventnet.services.organizers import authenticate, communities_of, role_in
-from eventnet.web import limits, row_id
+from eventnet.web import row_id, signin_limits
 from eventnet.web.auth import organizer_event, sign_in_organizer, sign_out_organizer
 from eventnet.web.forms_common import choices, form_status, service_errors
 from eventnet.web.organizer import bp
@@ -33,25 +33,34 @@ from eventnet.web.organizer.forms import (
 
 @bp.route("/organizer/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
-    """Organizer sign-in with email and password; failures slow down who fails, not the account."""
+    """Organizer sign-in with email and password; failures slow down who fails, not the
+    account, and never a browser the organizer signed in on (``web/signin_limits.py``)."""
     form = SignInForm()
     if form.validate_on_submit():
-        wait = limits.signin_wait()
-        if wait:
-            # checked before the password: a right guess while slowed down tells nothing
-            form.form_errors.append(_wait_message(wait))
+        try:
+            attempt = signin_limits.begin()
+        except signin_limits.SlowDown as slow:
+            # before the password is checked: a right guess while slowed down tells nothing
+            form.form_errors.append(_wait_message(slow.seconds))
             return (render_template("organizer/sign_in.html", form=form), 429,
-                    {"Retry-After": str(wait)})
-        organizer = authenticate(form.email.data or "", form.password.data or "")
-        if organizer is not None:
-            limits.signin_succeeded()
-            sign_in_organizer(organizer.id)
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("organizer.events")
-            return redirect(target)
-        limits.signin_failed()
-        form.form_errors.append(_("Wrong email or password."))
+                    {"Retry-After": str(slow.seconds)})
+        try:
+            organizer = authenticate(form.email.data or "", form.password.data or "")
+        except BaseException:
+            attempt.abandoned()
+            raise
+        if organizer is None:
+            attempt.failed()
+            form.form_errors.append(_("Wrong email or password."))
+            return render_template("organizer/sign_in.html", form=form), form_status(form)
+        attempt.succeeded()
+        sign_in_organizer(organizer.id)
+        target = request.args.get("next", "")
+        if not target.startswith("/") or target.startswith("//"):
+            target = url_for("organizer.events")
+        response = redirect(target)
+        attempt.trust_browser(response)
+        return response
     return render_template("organizer/sign_in.html", form=form), form_status(form)
 
 
