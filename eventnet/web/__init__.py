@@ -115,6 +115,7 @@ def _handle_service_error(exc: EventnetError) -> Any:
 def register_web(app: Flask) -> None:
     """Attach blueprints, error handlers, the login loader and template helpers."""
     from eventnet.web.api import bp as api_bp
+    from eventnet.web.api import scan_endpoint
     from eventnet.web.attendee import bp as attendee_bp
     from eventnet.web.organizer import bp as organizer_bp
     from eventnet.web.public import bp as public_bp
@@ -131,6 +132,7 @@ def register_web(app: Flask) -> None:
     app.json = JSONProvider(app)
     app.response_class = Response
     app.before_request(refuse_bad_text)
+    scan_endpoint.init_app(app)  # before the proxy middleware, which must come first
     headers.init_app(app)
 
     @login.user_loader

@@ -36,19 +36,26 @@ _ALWAYS = (
 )
 
 
+def security_headers(base_url: str, *, is_static: bool = False) -> list[tuple[str, str]]:
+    """The security headers of an answer: pages and API answers without a caching policy of
+    their own get ``no-store`` (they are personal: attendee, organizer and badge pages,
+    tokens); static files carry their own (revalidated) policy."""
+    wanted = list(_ALWAYS)
+    if base_url.startswith("https://"):
+        wanted.append(("Strict-Transport-Security", HSTS))
+    if not is_static:
+        wanted.append(("Cache-Control", "no-store"))
+    return wanted
+
+
 def add_security_headers(response: Response) -> Response:
-    """Set the security headers; pages and API answers without a caching policy of their own
-    get ``no-store`` (they are personal: attendee, organizer and badge pages, tokens)."""
+    """Set the security headers (``security_headers``) the answer does not set itself."""
     headers = response.headers
     # One pass over the answer's headers: werkzeug's setdefault scans them once per header
     # and validates each value again, which cost as much as a badge scan's JSON answer.
     present = {name.lower() for name, _value in headers.items()}
-    wanted = list(_ALWAYS)
-    if current_app.config["EVENTNET_BASE_URL"].startswith("https://"):
-        wanted.append(("Strict-Transport-Security", HSTS))
-    # Static files carry their own (revalidated) policy; so do the few answers that set one.
-    if request.endpoint != "static":
-        wanted.append(("Cache-Control", "no-store"))
+    wanted = security_headers(current_app.config["EVENTNET_BASE_URL"],
+                              is_static=request.endpoint == "static")
     headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response
 

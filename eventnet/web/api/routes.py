@@ -26,6 +26,10 @@ from eventnet.web.api import bp
 from eventnet.web.api.openapi import document
 from eventnet.web.auth import api_scanner, bearer_token
 
+#: set in the WSGI environ by ``scan_endpoint`` when it spent the scan's rate limit before
+#: handing the request to ``create_scan`` (which must not spend it twice)
+SCAN_SPENT = "eventnet.scan_spent"
+
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
@@ -80,9 +84,43 @@ def _source(body: dict[str, Any]) -> str:
     return source or "api"
 
 
+def scan_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of ``scans.scan_badge`` that a scan's JSON body gives, checked.
+
+    Raises EventnetError (400) naming the field that is missing or wrong.
+    """
+    badge = body.get("badge")
+    if not isinstance(badge, str) or not badge.strip():
+        raise EventnetError(_("badge is required: the token (or URL) read from the QR code."),
+                            code="missing_badge", field="badge")
+    if "\x00" in badge:
+        raise nul_character("badge")
+    return {"token": badge, "client_id": _text(body, "client_id"),
+            "note": _text(body, "note") or "", "tags": _tags(body) or [],
+            "scanned_at": scan_service.parse_scanned_at(body.get("scanned_at")),
+            "source": _source(body)}
+
+
+def scan_answer(scanner: scan_service.ScannerRef, result: scan_service.ScanResult,
+                client_id: str | None) -> dict[str, Any]:
+    """The JSON answer to a recorded scan: the scan, and the connection as the scanner sees it."""
+    return {
+        "scan": {"id": result.scan_id, "client_id": client_id, "is_new": result.is_new,
+                 "is_counted": result.is_counted},
+        "connection": connection_service.connection_json(result.connection)
+        if result.connection is not None
+        else connection_service.connection_for(scanner.attendee_id, result.connection_id),
+    }
+
+
 @bp.post("/scans")
 def create_scan() -> Any:
-    """Record a badge scan: 201 when new, 200 when its client_id was recorded before."""
+    """Record a badge scan: 201 when new, 200 when its client_id was recorded before.
+
+    Most scans never reach this view: ``scan_endpoint`` answers them without Flask's request
+    handling, and hands here (with the body kept) every request it does not answer itself,
+    so that refusals are made and worded in one place.
+    """
     scanner = api_scanner(cached=True)
     if scanner is None:
         ip = limits.ip_key()
@@ -91,34 +129,17 @@ def create_scan() -> Any:
         _scanner()  # raises the 401 that says what is wrong
     assert scanner is not None
     me = f"attendee:{scanner.attendee_id}"
-    limits.spend_scan(scanner.attendee_id)
+    if not request.environ.get(SCAN_SPENT):  # the fast path spent it already
+        limits.spend_scan(scanner.attendee_id)
     limits.ensure_left(limits.UNKNOWN_BADGES, me)
-    body = _json_object()
-    badge = body.get("badge")
-    if not isinstance(badge, str) or not badge.strip():
-        raise EventnetError(_("badge is required: the token (or URL) read from the QR code."),
-                            code="missing_badge", field="badge")
-    if "\x00" in badge:
-        raise nul_character("badge")
-    client_id = _text(body, "client_id")
+    fields = scan_fields(_json_object())
     try:
-        result = scan_service.scan_badge(
-            scanner.attendee_id, scanner.event_id, badge, note=_text(body, "note") or "",
-            tags=_tags(body) or [],
-            scanned_at=scan_service.parse_scanned_at(body.get("scanned_at")),
-            client_id=client_id, token_hash=scanner.token_hash,
-            source=_source(body))
+        result = scan_service.scan_badge(scanner.attendee_id, scanner.event_id,
+                                         token_hash=scanner.token_hash, **fields)
     except NotFound:
         limits.deduct(limits.UNKNOWN_BADGES, me)  # only unknown badges use this budget up
         raise
-    payload = {
-        "scan": {"id": result.scan_id, "client_id": client_id, "is_new": result.is_new,
-                 "is_counted": result.is_counted},
-        "connection": connection_service.connection_json(result.connection)
-        if result.connection is not None
-        else connection_service.connection_for(scanner.attendee_id, result.connection_id),
-    }
-    response = jsonify(payload)
+    response = jsonify(scan_answer(scanner, result, fields["client_id"]))
     response.status_code = 201 if result.is_new else 200
     return response
 
