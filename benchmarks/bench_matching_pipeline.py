@@ -10,8 +10,12 @@ SQLite database) run
     eventnet attendees import SLUG attendees.csv --consent introductions --consent followup
     eventnet scans import SLUG scans.csv
     eventnet followups export SLUG --format json > export.json
+    eventnet attendees export SLUG --format json > attendees.json
 
-and score the export with ../shared/tools/eval_introductions.py. Prints the evaluator's
+and score the export with ../shared/tools/eval_introductions.py. The follow-up export names a
+suggested person by attendee id only (a suggestion carries no address until both said yes);
+the evaluator matches people by email, so each suggestion gets its address from the
+organizer's attendee list first (``with_addresses``). Prints the evaluator's
 output for each log, then a table of eventnet's precision@k against the best baseline under the
 same exposure cap (the evaluator's capped common neighbours and Adamic-Adar), and the ratios as
 a JSON last line. The shared data is read in place, never copied into the repository.
@@ -90,11 +94,26 @@ def pipeline(name: str, log: Path, metadata: Path | None, k: int) -> tuple[str, 
         with export.open("w") as out:
             step("followups export", [EVENTNET, "followups", "export", slug, "--format",
                                       "json"], stdout=out)
+        attendees = Path(tmp) / "attendees.json"
+        with attendees.open("w") as out:
+            step("attendees export", [EVENTNET, "attendees", "export", slug, "--format",
+                                      "json"], stdout=out)
+        with_addresses(export, attendees)
         result = run([sys.executable, str(SHARED / "tools" / "eval_introductions.py"),
                       str(work), str(export), "--k", str(k)], env)
         steps = ", ".join(f"{label} {seconds:.1f}s" for label, seconds in timings.items())
         summary = json.loads(result.stdout.strip().splitlines()[-1])
         return f"== {name} ({log.name}) ==\n{result.stdout.rstrip()}\n(steps: {steps})\n", summary
+
+
+def with_addresses(export: Path, attendees: Path) -> None:
+    """Give each suggestion of the follow-up export its address, from the attendee list."""
+    emails = {a["id"]: a["email"] for a in json.loads(attendees.read_text())["attendees"]}
+    data = json.loads(export.read_text())
+    for row in data["attendees"]:
+        for suggestion in row["introductions"]:
+            suggestion["email"] = emails[suggestion["id"]]
+    export.write_text(json.dumps(data))
 
 
 def main() -> None:

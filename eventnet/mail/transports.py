@@ -7,7 +7,7 @@ import functools
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
@@ -16,8 +16,9 @@ from typing import Any, Protocol
 from eventnet.mail.mime import is_bare_address
 
 #: called by a transport with the positions of the messages it is about to make
-#: irreversible (their final dot, their file's rename), right before doing so
-Commit = Callable[[list[int]], None]
+#: irreversible (their final dot, their file's rename), right before doing so; returns the
+#: positions that must not go after all (``Withheld``), or None when all go
+Commit = Callable[[list[int]], Collection[int] | None]
 
 #: SMTP connections a transport keeps open and sends a batch over, one message each
 DEFAULT_CONNECTIONS = 8
@@ -33,6 +34,12 @@ class PermanentError(Exception):
 
 class UnconfirmedError(Exception):
     """The message was handed over but the server's answer never came: maybe delivered."""
+
+
+class Withheld(Exception):
+    """Not sent, on the worker's word right before the irreversible step (``Commit``): the
+    message was cancelled or rendered again while it was being sent. Nothing reached the
+    recipient; the outbox row says what became of it."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Transport(Protocol):
     that are about to become irreversible (the end of their SMTP DATA, the rename of their
     file): the worker records there that they are going out, so a worker killed earlier
     leaves them safely re-sendable. Messages that failed before that point are not in it.
+    The positions it returns do not go: their outcome is ``Withheld``.
     """
 
     #: how many messages one ``send_batch`` handles at once
@@ -102,11 +110,17 @@ class FileTransport:
             # Local files end their lines the local way, as mail clients expect of .eml.
             path.with_suffix(".tmp").write_bytes(message.data.replace(b"\r\n", b"\n"))
             paths.append(path)
-        if before_commit is not None:
-            before_commit(list(range(len(messages))))
-        for path in paths:
-            path.with_suffix(".tmp").replace(path)
-        return [None] * len(messages)
+        withheld = set(before_commit(list(range(len(messages)))) or ()) \
+            if before_commit is not None else set()
+        outcomes: list[Outcome] = []
+        for index, path in enumerate(paths):
+            if index in withheld:
+                path.with_suffix(".tmp").unlink(missing_ok=True)
+                outcomes.append(Withheld("withheld right before it was written"))
+            else:
+                path.with_suffix(".tmp").replace(path)
+                outcomes.append(None)
+        return outcomes
 
     def close(self) -> None:
         """Nothing to close."""
@@ -220,12 +234,16 @@ class SMTPTransport:
         live = [s for s in live if s.outcome is None]
         if before_commit is not None:
             try:
-                before_commit([s.index for s in live])
+                withheld = set(before_commit([s.index for s in live]) or ())
             except BaseException:
                 # Drop these connections without the final dot: the server discards them.
                 for slot in live:
                     self._drop(slot.index)
                 raise
+            for slot in live:
+                if slot.index in withheld:  # no final dot: the server discards it
+                    self._fail(slot, Withheld("withheld right before its final dot"))
+            live = [s for s in live if s.index not in withheld]
         sent = []
         for slot in live:
             try:

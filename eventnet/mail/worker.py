@@ -22,7 +22,11 @@ Errors the transport reports are known and safe: transient ones are retried with
 exponential backoff, permanent ones recorded. Messages the recipient may no longer receive
 (a consent withdrawn, an unsubscribe, an erasure since they were queued) are cancelled
 when claimed, by the rule the services give the worker (``init_app``): this module
-imports nothing from them.
+imports nothing from them. A message cancelled or rendered again after the worker read it
+(a consent withdrawn meanwhile: the change releases the claim) is not sent: the commit
+before the final dots marks ``sending`` only what is still queued under the worker's own
+claim, and the transport drops the rest (``Withheld``); rendered again, it is claimed
+again and goes with its new content.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from eventnet.mail.transports import (
     TransientError,
     Transport,
     UnconfirmedError,
+    Withheld,
     make_transport,
 )
 from eventnet.models import OutboundEmail, OutboundEmailBody, utcnow
@@ -182,7 +187,10 @@ def _resend_after() -> timedelta:
     return timedelta(seconds=RESEND_UNCONFIRMED_SECONDS if seconds is None else int(seconds))
 
 
-def _claim(limit: int, ids: list[int] | None, stats: DeliveryStats) -> list[int]:
+def _claim(limit: int, ids: list[int] | None,
+           stats: DeliveryStats) -> tuple[list[int], datetime]:
+    """Claim due messages until the time returned, which also tells this claim apart from
+    any other: the worker sends only rows whose ``claimed_until`` is still its own."""
     now = utcnow()
     until = now + timedelta(seconds=_claim_seconds())
     with write_transaction() as session:
@@ -218,7 +226,7 @@ def _claim(limit: int, ids: list[int] | None, stats: DeliveryStats) -> list[int]
             query = query.with_for_update(skip_locked=True)
         claimed = list(session.scalars(query))
         if not claimed:
-            return []
+            return [], until
         stats.cancelled += _cancel_withheld()(session, message_ids=claimed)
         session.execute(
             update(OutboundEmail)
@@ -228,7 +236,7 @@ def _claim(limit: int, ids: list[int] | None, stats: DeliveryStats) -> list[int]
         return list(session.scalars(
             select(OutboundEmail.id).where(OutboundEmail.id.in_(claimed),
                                            OutboundEmail.status == QUEUED)
-            .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)))
+            .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id))), until
 
 
 _MESSAGE_COLUMNS = (OutboundEmail.id, OutboundEmail.subject, OutboundEmail.from_address,
@@ -246,7 +254,11 @@ def _by_id(**values: Any) -> Any:
             .where(OutboundEmail.__table__.c.id == bindparam("b_id")).values(**values))
 
 
-_SENDING = _by_id(status=SENDING, message_id=bindparam("b_message_id"))
+#: only a message still queued under this worker's claim goes: a consent withdrawn since it
+#: was read cancelled it or rendered it again (and released the claim: ``b_held``)
+_SENDING = _by_id(status=SENDING, message_id=bindparam("b_message_id")).where(
+    OutboundEmail.__table__.c.status == QUEUED,
+    OutboundEmail.__table__.c.claimed_until == bindparam("b_held"))
 _OUTCOME = _by_id(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
                   last_error=bindparam("b_error"), message_id=bindparam("b_message_id"),
                   next_attempt_at=bindparam("b_next"), sent_at=bindparam("b_sent_at"),
@@ -259,6 +271,8 @@ def _write_outcomes(session: Any, done: list[tuple[Any, Outgoing, Outcome]],
     now = utcnow()
     params = []
     for row, message, outcome in done:
+        if isinstance(outcome, Withheld):  # its row was changed for it: nothing to record
+            continue
         attempts = row.attempts + 1
         sent_at: datetime | None
         status, error, next_at, sent_at = SENT, "", now, now
@@ -283,17 +297,22 @@ def _write_outcomes(session: Any, done: list[tuple[Any, Outgoing, Outcome]],
         session.connection().execute(_OUTCOME, params)
 
 
-def _send_claimed(transport: Transport, claimed: list[int], stats: DeliveryStats) -> None:
+def _send_claimed(transport: Transport, claimed: list[int], until: datetime,
+                  stats: DeliveryStats) -> None:
     """Send claimed messages a transport batch at a time, with one commit per batch.
 
     That commit, right before the batch's final dots, marks its messages ``sending`` and
     records what became of the previous batch: a worker killed in between leaves at most
-    one batch unconfirmed, and a worker killed earlier delivered nothing of it.
+    one batch unconfirmed, and a worker killed earlier delivered nothing of it. A message
+    that is no longer queued under this claim by then (cancelled, or rendered again and
+    released, since its content was read) does not go (``Withheld``).
     """
     # Plain column rows, not ORM objects: nothing to expire or synchronize on each commit.
     found = {row.id: row for row in db.session.execute(
         _message_query().where(OutboundEmail.id.in_(claimed), OutboundEmail.status == QUEUED,
-                               OutboundEmail.claimed_until.is_not(None)))}
+                               OutboundEmail.claimed_until == until))}
+    #: the claim each message is held under (extending it gives the rest a new one)
+    held = dict.fromkeys(claimed, until)
     db.session.rollback()  # end the read snapshot before the first write
     rows = [found[i] for i in claimed if i in found]
     bodiless = [row.id for row in rows if row.text is None and row.html is None]
@@ -315,22 +334,33 @@ def _send_claimed(transport: Transport, claimed: list[int], stats: DeliveryStats
             rest, since_extended = [row.id for row in rows[start + len(batch):]], 0
 
         def going_out(ready: list[int], batch: Sequence[Any] = batch,
-                      messages: list[Outgoing] = messages, rest: list[int] = rest) -> None:
+                      messages: list[Outgoing] = messages,
+                      rest: list[int] = rest) -> list[int]:
             if not ready and not rest:
-                return  # nothing becomes irreversible: the outcomes can wait
+                return []  # nothing becomes irreversible: the outcomes can wait
+            withheld: list[int] = []
             with write_transaction() as session:
                 _write_outcomes(session, done, stats)
                 if ready:
                     session.connection().execute(_SENDING, [
-                        {"b_id": batch[i].id, "b_message_id": messages[i].message_id}
-                        for i in ready])
+                        {"b_id": batch[i].id, "b_message_id": messages[i].message_id,
+                         "b_held": held[batch[i].id]} for i in ready])
+                    going = set(session.scalars(select(OutboundEmail.id).where(
+                        OutboundEmail.id.in_([batch[i].id for i in ready]),
+                        OutboundEmail.status == SENDING)))
+                    withheld = [i for i in ready if batch[i].id not in going]
                 if rest:
                     until = utcnow() + timedelta(seconds=_claim_seconds())
-                    session.execute(
-                        update(OutboundEmail)
-                        .where(OutboundEmail.id.in_(rest), OutboundEmail.status == QUEUED)
-                        .values(claimed_until=until).execution_options(**_NO_SYNC))
+                    for was in set(held[i] for i in rest):
+                        session.execute(
+                            update(OutboundEmail)
+                            .where(OutboundEmail.id.in_([i for i in rest if held[i] == was]),
+                                   OutboundEmail.status == QUEUED,
+                                   OutboundEmail.claimed_until == was)
+                            .values(claimed_until=until).execution_options(**_NO_SYNC))
+                    held.update(dict.fromkeys(rest, until))
             done.clear()
+            return withheld
 
         outcomes = transport.send_batch(messages, going_out)
         done.extend(zip(batch, messages, outcomes, strict=True))
@@ -347,10 +377,10 @@ def deliver_due(limit: int = 200, ids: list[int] | None = None,
     transport = transport or make_transport(current_app.config, current_app.instance_path)
     try:
         while True:
-            claimed = _claim(limit, ids, stats)
+            claimed, until = _claim(limit, ids, stats)
             if not claimed:
                 break
-            _send_claimed(transport, claimed, stats)
+            _send_claimed(transport, claimed, until, stats)
     finally:
         if own:
             transport.close()

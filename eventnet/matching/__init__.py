@@ -6,7 +6,7 @@ plain values to `build_followups`.
 
 from __future__ import annotations
 
-from eventnet.matching.engine import build_followups
+from eventnet.matching.engine import build_followups, build_some_followups
 from eventnet.matching.model import (
     Encounter,
     FollowUp,
@@ -32,4 +32,5 @@ __all__ = [
     "Settings",
     "Suggestion",
     "build_followups",
+    "build_some_followups",
 ]

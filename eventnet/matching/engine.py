@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from eventnet.matching.graph import Pair, build_graph, fold
@@ -109,3 +109,44 @@ def _build(
                              fields, index)
         out[p.id] = FollowUp(p.id, met, intros, reconnect.get(p.id, []))
     return out
+
+
+def build_some_followups(
+    event_name: str,
+    people: Sequence[Person],
+    encounters: Sequence[Encounter],
+    past: Sequence[PastEncounter],
+    settings: Settings,
+    attendee_ids: Iterable[int],
+    community: str | None = None,
+) -> dict[int, FollowUp]:
+    """The people met and to reconnect with of some attendees, as ``build_followups`` finds
+    them, without introductions (those are allocated event-wide: the caller brings the ones
+    it proposed). Cheap: only the encounters of these attendees are folded and only their
+    and their partners' profiles indexed. Raises ValueError when two people share an id.
+    """
+    by_id = {p.id: p for p in people}
+    if len(by_id) != len(people):
+        raise ValueError("attendee ids must be unique")
+    wanted = [i for i in sorted(set(attendee_ids)) if i in by_id]
+    if not wanted:
+        return {}
+    mine = set(wanted)
+    pairs = fold((e for e in encounters if e.scanner_id in mine or e.scanned_id in mine),
+                 set(by_id))
+    partners: dict[int, list[tuple[int, Pair]]] = {}
+    for (a, b) in sorted(pairs):
+        pair = pairs[(a, b)]
+        partners.setdefault(a, []).append((b, pair))
+        partners.setdefault(b, []).append((a, pair))
+    involved = mine | {v for u in wanted for v, _ in partners.get(u, [])}
+    index = build_index([by_id[i] for i in sorted(involved)])
+    past = relevant_past(past, event_name, community)
+    earlier = earlier_events(past)
+    met_ids = {u: {v for v, _ in partners.get(u, [])} for u in wanted}
+    persons = {by_id[u].person_id for u in wanted if by_id[u].person_id is not None}
+    reconnect = reconnect_lists(people, [p for p in past if p.person_a in persons], met_ids,
+                                settings.reconnect_size)
+    return {u: FollowUp(u, met_list(by_id[u], partners.get(u, []), by_id, index, earlier,
+                                    settings.list_size), [], reconnect.get(u, []))
+            for u in wanted}

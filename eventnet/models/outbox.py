@@ -22,6 +22,9 @@ UNCONFIRMED = "unconfirmed"
 #: not sent because the recipient withdrew the consent it needed, unsubscribed or was erased
 #: after it was queued
 CANCELLED = "cancelled"
+#: messages that may still go out: queued, to be sent again after an unconfirmed attempt,
+#: or failed (an organizer may retry them); what a withdrawal must reach
+STILL_TO_GO = (QUEUED, UNCONFIRMED, FAILED)
 
 
 class OutboundEmail(db.Model):  # type: ignore[name-defined,misc]

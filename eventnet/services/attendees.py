@@ -16,7 +16,7 @@ from eventnet.mail.compose import render_email, sender
 from eventnet.mail.outbox import queue_email
 from eventnet.mail.worker import dispatch
 from eventnet.models import Attendee, Badge, Event, OutboundEmail
-from eventnet.services import consent, tokens
+from eventnet.services import consent_change, tokens
 from eventnet.services.errors import Conflict, Invalid, NotFound
 from eventnet.services.events import registration_count
 from eventnet.services.organizers import normalize_email
@@ -228,7 +228,8 @@ def apply_signed_update(token: str) -> Attendee:
         profile = Profile(**{k: v for k, v in fields.items() if k in Profile.__dataclass_fields__})
         profile.email = attendee.email
         validate_profile(profile, attendee.event)
-        _apply_own_profile(session, attendee, profile)
+        requeued = _apply_own_profile(session, attendee, profile)
+    dispatch(requeued)
     return attendee
 
 
@@ -240,18 +241,20 @@ def update_profile(attendee_id: int, profile: Profile) -> Attendee:
             raise NotFound(_("No such attendee."))
         profile.email = attendee.email
         validate_profile(profile, attendee.event, email_required=False)
-        _apply_own_profile(session, attendee, profile)
+        requeued = _apply_own_profile(session, attendee, profile)
+    dispatch(requeued)
     return attendee
 
 
-def _apply_own_profile(session: Any, attendee: Attendee, profile: Profile) -> None:
-    """Apply a profile the attendee gave, consents included: a consent withdrawn cancels
-    the queued mail it covered and the introductions they asked for, as an unsubscribe
-    does (the worker checks again)."""
+def _apply_own_profile(session: Any, attendee: Attendee, profile: Profile) -> list[int]:
+    """Apply a profile the attendee gave, consents included, and what the change of
+    consents does to the mail already queued (``consent_change.take_effect``: a consent
+    withdrawn stops what it covered, a consent given again brings back a cancelled
+    follow-up). Returns the messages queued again, to dispatch after the commit."""
+    before = consent_change.standing_of(attendee)
     apply_profile(attendee, profile)
     session.flush()
-    consent.cancel_withheld(session, attendee_id=attendee.id)
-    consent.withdraw_requests(session, attendee.id)
+    return consent_change.take_effect(session, attendee.id, before).requeued
 
 
 def request_magic_link(event_id: int, email: str, next_path: str | None = None) -> None:

@@ -132,24 +132,38 @@ def attendee_from_unsubscribe_link(token: str) -> Attendee:
 def unsubscribe(attendee_id: int) -> bool:
     """Stop all follow-up and introduction mail to the attendee; returns whether it is new.
 
-    Messages already queued for them are cancelled (the worker also checks before sending).
+    Messages already queued for them are cancelled (the worker also checks before sending),
+    and so is what else the change stops (``consent_change.take_effect``).
     """
+    # consent_change renders mail, whose modules ask this one: imported when used
+    from eventnet.services import consent_change
+
     with write_transaction() as session:
         attendee = session.get(Attendee, attendee_id)
         if attendee is None:
             return False
+        before = consent_change.standing_of(attendee)
         is_new = attendee.unsubscribed_at is None
         if is_new:
             attendee.unsubscribed_at = utcnow()
         session.flush()
-        cancel_withheld(session, attendee_id=attendee_id)
-        withdraw_requests(session, attendee_id)
+        consent_change.take_effect(session, attendee_id, before)
     return is_new
 
 
 def resubscribe(attendee_id: int) -> None:
-    """Undo an unsubscribe (the attendee asked for it on their own page)."""
+    """Undo an unsubscribe (the attendee asked for it on their own page); a follow-up
+    cancelled by the unsubscribe before it went out is queued again
+    (``consent_change.take_effect``)."""
+    from eventnet.mail.worker import dispatch
+    from eventnet.services import consent_change
+
+    requeued: list[int] = []
     with write_transaction() as session:
         attendee = session.get(Attendee, attendee_id)
         if attendee is not None:
+            before = consent_change.standing_of(attendee)
             attendee.unsubscribed_at = None
+            session.flush()
+            requeued = consent_change.take_effect(session, attendee_id, before).requeued
+    dispatch(requeued)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import gc
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 
 from eventnet.config import LANGUAGES
 from eventnet.database import conflict_insert, write_transaction
@@ -38,12 +38,16 @@ from eventnet.models import (
     OutboundEmailBody,
     utcnow,
 )
-from eventnet.models.outbox import QUEUED
+from eventnet.models.outbox import CANCELLED, QUEUED, STILL_TO_GO
 from eventnet.services import consent, links
-from eventnet.services.connections import shares_contact_with
 from eventnet.services.consent import ERASED, NO_CONSENT, NO_EMAIL, UNSUBSCRIBED
 from eventnet.services.errors import Conflict, NotFound
-from eventnet.services.followups import build_for_event
+from eventnet.services.followups import (
+    build_for_attendees,
+    build_for_event,
+    contact_of,
+    reconnect_email,
+)
 from eventnet.services.wording import catalogue
 
 log = logging.getLogger(__name__)
@@ -79,15 +83,6 @@ def load_recipients(event_id: int) -> dict[int, Any]:
 def skip_reason(row: Any, has_met: bool) -> str | None:
     """Why this attendee gets no follow-up (``consent.refusal`` first), or None."""
     return consent.refusal(KIND, row) or (None if has_met else NO_ONE_MET)
-
-
-def contact_of(viewer: Any, row: Any, *, mutual: bool) -> dict[str, Any] | None:
-    """Contact details of someone the viewer met, when they may be shared
-    (``connections.shares_contact_with``). ``mutual``: whether the two confirmed each other
-    (both scanned, here or at an earlier event, or both said yes to an introduction)."""
-    if not shares_contact_with(viewer, row, mutual=mutual):
-        return None
-    return {"email": row.email, "links": list(row.links or []), "phone": row.phone or ""}
 
 
 def my_page_url(event: Event, row: Any, *, preview: bool = False) -> str:
@@ -203,11 +198,7 @@ def _context(event: Event, me: Any, followup: FollowUp, rows: dict[int, Any],
             name=past.name, company=past.company, event_name=past.event_name,
             met_at=past.met_at, when=when(past.met_at), times_met=past.times_met,
             notes=list(past.notes),
-            # past.email: shared at the latest earlier meeting (mutual, consented then);
-            # someone here again must still consent today
-            email=(here.email if past.email is not None and contact_of(me, here, mutual=True)
-                   else None)
-            if here is not None else past.email,
+            email=reconnect_email(me, past.email, here),
         ))
     return {"event": event, "attendee": me, "met": met, "intros": intros,
             "reconnect": reconnect, "my_page_url": my_page_url(event, me, preview=preview),
@@ -380,6 +371,110 @@ def _queue_batch(event: Event, batch: list[int], rows: dict[int, Any],
             session.execute(conflict_insert(Introduction).on_conflict_do_nothing(
                 index_elements=["event_id", "requester_id", "recipient_id"]), intros)
     return new_ids
+
+
+@dataclass
+class Rerendered:
+    """What ``rerender_followups`` did to the messages it was given."""
+
+    #: rendered again in place (same row, same dedupe key)
+    rendered: list[int] = field(default_factory=list)
+    #: could not be rendered again (their recipient was erased, their data will not
+    #: render) and never reached a server: deleted, so that the next "Send follow-ups"
+    #: queues them afresh
+    withdrawn: list[int] = field(default_factory=list)
+    #: could not be rendered again and may have reached a server once: cancelled, their
+    #: content deleted, never sent again
+    cancelled: list[int] = field(default_factory=list)
+
+
+#: why a follow-up that could not be rendered again after a withdrawal did not go again
+NOT_RENDERED_AGAIN = "not sent again: it could not be rendered without details withdrawn since"
+
+
+def rerender_followups(session: Any, message_ids: Collection[int], *,
+                       requeue: bool = False) -> Rerendered:
+    """Render follow-ups not sent yet again from the event as it is now, in the caller's
+    transaction, keeping each row, its status and its dedupe key: what a consent withdrawn
+    since they were queued no longer allows (someone's contact details, a suggestion)
+    goes, and the recipient still gets their one follow-up. The introductions stay those
+    the follow-up proposed (``followups.build_for_attendees``).
+
+    Touched are the messages that may still go out (``STILL_TO_GO``: queued, to be sent
+    again after an unconfirmed attempt, or failed, which an organizer may retry), or with
+    ``requeue`` the ``cancelled`` ones that never reached a server (no Message-ID), which
+    are queued again to the recipient's current address. Releasing the claim stops a
+    worker that read the old content from sending it (``mail.worker``: it sends only what
+    it still holds). One that cannot be rendered again never goes with its old content
+    (``Rerendered``).
+    """
+    wanted = (OutboundEmail.status == CANCELLED) & (OutboundEmail.message_id == "") \
+        if requeue else OutboundEmail.status.in_(STILL_TO_GO)
+    rows = session.execute(
+        select(OutboundEmail.id, OutboundEmail.event_id, OutboundEmail.attendee_id,
+               OutboundEmail.status, OutboundEmail.message_id)
+        .where(OutboundEmail.id.in_(list(message_ids)), OutboundEmail.kind == KIND, wanted)
+        .order_by(OutboundEmail.id)).all()
+    result = Rerendered()
+    failed: list[Any] = []
+    by_event: dict[int, list[Any]] = {}
+    for row in rows:
+        if row.event_id is None or row.attendee_id is None:
+            failed.append(row)
+        else:
+            by_event.setdefault(row.event_id, []).append(row)
+    now = utcnow()
+    for event_id, messages in by_event.items():
+        event = session.get(Event, event_id)
+        if event is None:  # pragma: no cover - messages of a deleted event go with it
+            continue
+        recipients = load_recipients(event_id)
+        _people, followups = build_for_attendees(event, [m.attendee_id for m in messages])
+        from_address = sender(event.followup_sender_name or event.name)
+        for message in messages:
+            row, followup = recipients.get(message.attendee_id), followups.get(
+                message.attendee_id)
+            if row is None or followup is None or not row.email:  # erased since
+                failed.append(message)
+                continue
+            try:
+                mail, headers = _render_storable(event, row, followup, recipients)
+            except Exception:  # never send the old content
+                log.exception("the follow-up %s could not be rendered again", message.id)
+                failed.append(message)
+                continue
+            values: dict[str, Any] = {"subject": mail.subject, "headers": headers,
+                                      "claimed_until": None}
+            if requeue:
+                values.update(status=QUEUED, attempts=0, next_attempt_at=now, last_error="",
+                              to_address=row.email, from_address=from_address,
+                              reply_to=event.followup_reply_to)
+            session.execute(update(OutboundEmail).where(OutboundEmail.id == message.id)
+                            .values(**values).execution_options(synchronize_session=False))
+            written = session.execute(update(OutboundEmailBody)
+                                      .where(OutboundEmailBody.email_id == message.id)
+                                      .values(text=mail.text, html=mail.html)
+                                      .execution_options(synchronize_session=False))
+            if not written.rowcount:  # its content was purged (retention) while cancelled
+                session.execute(insert(OutboundEmailBody).values(
+                    email_id=message.id, text=mail.text, html=mail.html))
+            result.rendered.append(message.id)
+    for message in failed:
+        never_went = message.status in (QUEUED, CANCELLED) and not message.message_id
+        (result.withdrawn if never_went else result.cancelled).append(message.id)
+    gone = result.withdrawn + result.cancelled
+    if gone:
+        session.execute(delete(OutboundEmailBody).where(OutboundEmailBody.email_id.in_(gone))
+                        .execution_options(synchronize_session=False))
+    if result.cancelled:
+        session.execute(update(OutboundEmail).where(OutboundEmail.id.in_(result.cancelled))
+                        .values(status=CANCELLED, claimed_until=None,
+                                last_error=NOT_RENDERED_AGAIN)
+                        .execution_options(synchronize_session=False))
+    if result.withdrawn:
+        session.execute(delete(OutboundEmail).where(OutboundEmail.id.in_(result.withdrawn))
+                        .execution_options(synchronize_session=False))
+    return result
 
 
 def _one(event: Event, attendee_id: int) -> tuple[Any, FollowUp, dict[int, Any]]:

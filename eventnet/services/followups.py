@@ -6,6 +6,7 @@ attendees and 400,000 scans fits in memory and time; the engine itself is pure.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,10 +23,12 @@ from eventnet.matching import (
     Person,
     Reason,
     Settings,
+    Suggestion,
     build_followups,
+    build_some_followups,
 )
 from eventnet.matching.export import export_json
-from eventnet.models import Attendee, Connection, Event, Scan
+from eventnet.models import Attendee, Connection, Event, Introduction, Scan
 from eventnet.services import wording
 from eventnet.services.connections import shares_contact_with
 from eventnet.services.errors import NotFound
@@ -78,18 +81,21 @@ def load_people(event_id: int) -> list[Person]:
 Written = dict[tuple[int, int], tuple[str, tuple[str, ...]]]
 
 
-def load_written(event_id: int) -> Written:
-    """What each attendee of the event last wrote about each of their connections.
+def load_written(event_id: int, attendee_ids: Collection[int] | None = None) -> Written:
+    """What each attendee of the event (or of ``attendee_ids`` and the people they met) last
+    wrote about each of their connections.
 
     Read from the connection, not from the scans: the attendee edits their note and tags
     there afterwards (the scanner's note form, ``PATCH /api/v1/me/connections``, their
     page), and the follow-up shows what they see on their page.
     """
     written: Written = {}
-    for c in db.session.execute(
-            select(Connection.a_id, Connection.b_id, Connection.a_note, Connection.b_note,
-                   Connection.a_tags, Connection.b_tags)
-            .where(Connection.event_id == event_id)):
+    query = select(Connection.a_id, Connection.b_id, Connection.a_note, Connection.b_note,
+                   Connection.a_tags, Connection.b_tags).where(Connection.event_id == event_id)
+    if attendee_ids is not None:
+        query = query.where(or_(Connection.a_id.in_(attendee_ids),
+                                Connection.b_id.in_(attendee_ids)))
+    for c in db.session.execute(query):
         for me, other, note, tags in ((c.a_id, c.b_id, c.a_note, c.a_tags),
                                       (c.b_id, c.a_id, c.b_note, c.b_tags)):
             if (note or "").strip() or tags:
@@ -97,15 +103,17 @@ def load_written(event_id: int) -> Written:
     return written
 
 
-def load_encounters(event_id: int, written: Written | None = None) -> list[Encounter]:
-    """The event's counted scans; each side's note and tags (``written``) ride on its last
-    counted scan of the other."""
-    rows = db.session.execute(
-        select(Scan.scanner_id, Scan.scanned_id, Scan.scanned_at)
-        .where(Scan.event_id == event_id, Scan.is_counted.is_(True))
-        .order_by(Scan.scanned_at, Scan.id)
-    ).all()
-    written = load_written(event_id) if written is None else written
+def load_encounters(event_id: int, written: Written | None = None,
+                    attendee_ids: Collection[int] | None = None) -> list[Encounter]:
+    """The event's counted scans (only those involving ``attendee_ids`` when given); each
+    side's note and tags (``written``) ride on its last counted scan of the other."""
+    query = select(Scan.scanner_id, Scan.scanned_id, Scan.scanned_at).where(
+        Scan.event_id == event_id, Scan.is_counted.is_(True))
+    if attendee_ids is not None:
+        query = query.where(or_(Scan.scanner_id.in_(attendee_ids),
+                                Scan.scanned_id.in_(attendee_ids)))
+    rows = db.session.execute(query.order_by(Scan.scanned_at, Scan.id)).all()
+    written = load_written(event_id, attendee_ids) if written is None else written
     last_index = {(r.scanner_id, r.scanned_id): i for i, r in enumerate(rows)}
     on_scan = {last_index[pair]: text for pair, text in written.items() if pair in last_index}
     encounters = []
@@ -215,6 +223,93 @@ def build_for_event(event: Event) -> EventFollowUps:
     return EventFollowUps(event=event, people=people, followups=followups)
 
 
+def proposed_introductions(event_id: int, attendee_ids: Collection[int],
+                           people: list[Person]) -> dict[int, list[Suggestion]]:
+    """The introductions the attendees' follow-ups proposed when they were queued (stored
+    as ``Introduction`` rows, in the engine's order), without the people who may no longer
+    be suggested (``Person.consents_to_introductions``: consent withdrawn, unsubscribed,
+    erased)."""
+    eligible = {p.id for p in people if p.consents_to_introductions}
+    proposed: dict[int, list[Suggestion]] = {a: [] for a in attendee_ids}
+    for row in db.session.execute(
+            select(Introduction.requester_id, Introduction.recipient_id, Introduction.score,
+                   Introduction.reasons)
+            .where(Introduction.event_id == event_id,
+                   Introduction.requester_id.in_(list(attendee_ids)))
+            .order_by(Introduction.id)):
+        if row.recipient_id in eligible:
+            proposed[row.requester_id].append(Suggestion(
+                row.recipient_id, row.score,
+                [Reason(str(r.get("code")), dict(r.get("params") or {}))
+                 for r in row.reasons or []]))
+    return proposed
+
+
+def build_for_attendees(event: Event, attendee_ids: Collection[int]
+                        ) -> tuple[list[Person], dict[int, FollowUp]]:
+    """The follow-ups of some attendees as they were queued, built again from the event as
+    it is now: the people met and to reconnect with as ``build_for_event`` finds them (only
+    their scans are read), and the introductions their follow-up proposed
+    (``proposed_introductions``), which are allocated event-wide and are not drawn again.
+    Returns the event's people and the follow-ups (none for an erased attendee)."""
+    ids = sorted(set(attendee_ids))
+    people = load_people(event.id)
+    written = load_written(event.id, ids)
+    encounters = load_encounters(event.id, written, ids)
+    wanted = set(ids)
+    past = load_past(event, [p for p in people if p.id in wanted])
+    followups = build_some_followups(event.name, people, encounters, past,
+                                     settings_for(event), ids)
+    add_notes_without_scans(followups, people, written, encounters)
+    for attendee_id, suggestions in proposed_introductions(event.id, list(followups),
+                                                           people).items():
+        followups[attendee_id].introductions = suggestions
+    return people, followups
+
+
+def contact_of(viewer: Any, row: Any, *, mutual: bool) -> dict[str, Any] | None:
+    """Contact details of someone the viewer met, when they may be shared
+    (``connections.shares_contact_with``). ``mutual``: whether the two confirmed each other
+    (both scanned, here or at an earlier event, or both said yes to an introduction)."""
+    if not shares_contact_with(viewer, row, mutual=mutual):
+        return None
+    return {"email": row.email, "links": list(row.links or []), "phone": row.phone or ""}
+
+
+def reconnect_email(viewer: Any, shared_then: str | None, here: Any) -> str | None:
+    """The address shown for someone to reconnect with: ``shared_then``, the one they
+    shared at the latest earlier meeting (mutual, consented then: ``load_past``); someone
+    registered here again (``here``, a row of their columns) must still consent today, and
+    their address here is shown."""
+    if here is None:
+        return shared_then
+    return here.email if shared_then is not None and contact_of(viewer, here, mutual=True) \
+        else None
+
+
+def _contact_columns(event_id: int) -> dict[int, Any]:
+    return {r.id: r for r in db.session.execute(
+        select(Attendee.id, Attendee.email, Attendee.links, Attendee.phone,
+               Attendee.consent_share_contact, Attendee.erased_at)
+        .where(Attendee.event_id == event_id))}
+
+
+def _share_only_consented(record: dict[str, Any], rows: dict[int, Any]) -> dict[str, Any]:
+    """Keep in an attendee's record of the export only the contact details their follow-up
+    email may carry: a met person's address under ``contact_of`` (else null), a suggested
+    person's never (the introduction passes it once both said yes), a person to reconnect
+    with's under ``reconnect_email``."""
+    for met in record["met"]:
+        shared = contact_of(None, rows.get(met["id"]), mutual=met["is_mutual"])
+        met["email"] = shared["email"] if shared else None
+    for suggestion in record["introductions"]:
+        suggestion.pop("email", None)
+    for past in record["reconnect"]:
+        here = rows.get(past["attendee_id"]) if past["attendee_id"] is not None else None
+        past["email"] = reconnect_email(None, past["email"], here)
+    return record
+
+
 def _event_record(event: Event) -> dict[str, Any]:
     return {
         "slug": event.slug, "name": event.name, "venue": event.venue,
@@ -242,7 +337,9 @@ def export(event: Event) -> dict[str, Any]:
     result = build_for_event(event)
     data = export_json(_event_record(event), result.followups, result.people,
                        *wording.catalogue())
-    data["attendees"] = [_shape(row, event.name) for row in data["attendees"]]
+    rows = _contact_columns(event.id)
+    data["attendees"] = [_share_only_consented(_shape(row, event.name), rows)
+                         for row in data["attendees"]]
     return data
 
 
@@ -265,7 +362,8 @@ def preview(event: Event, attendee: Attendee) -> dict[str, Any]:
         raise NotFound(_("No such attendee."), code="unknown_attendee")
     data = export_json(_event_record(event), {attendee.id: result.followups[attendee.id]},
                        [p for p in result.people], *wording.catalogue())
-    return _shape(data["attendees"][0], event.name)
+    return _share_only_consented(_shape(data["attendees"][0], event.name),
+                                 _contact_columns(event.id))
 
 
 def reason_texts(reasons: list[Any]) -> list[str]:

@@ -20,15 +20,17 @@ from sqlalchemy import func, or_, select, update
 from eventnet.config import LANGUAGES
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.mail.compose import render_email, sender
-from eventnet.mail.outbox import queue_email
+from eventnet.mail.compose import Rendered, render_email, sender
+from eventnet.mail.outbox import body_of, queue_email
 from eventnet.mail.worker import dispatch
 from eventnet.matching import Reason
 from eventnet.models import Attendee, Event, Introduction, OutboundEmail, utcnow
 from eventnet.models.intro import ACCEPTED, DECLINED, EXPIRED, PROPOSED, REQUESTED
+from eventnet.models.outbox import CANCELLED, STILL_TO_GO
 from eventnet.services import consent, links
 from eventnet.services.errors import Conflict, Invalid, NotFound
-from eventnet.services.followup_mail import contact_of, list_headers, unsubscribe_url
+from eventnet.services.followup_mail import list_headers, unsubscribe_url
+from eventnet.services.followups import contact_of
 from eventnet.services.tokens import InvalidLink
 from eventnet.services.wording import reason_texts
 
@@ -84,17 +86,23 @@ def _lock(intro_id: int) -> Introduction:
     return intro
 
 
-def _queue(kind: str, to: Attendee, event: Event, key: str, *, reply_to: str = "",
-           template: str | None = None, **context: Any) -> OutboundEmail | None:
-    assert to.email
+def _render(kind: str, to: Attendee, event: Event, *, template: str | None = None,
+            **context: Any) -> tuple[Rendered, dict[str, str]]:
     language = to.language if to.language in LANGUAGES else "en"
     with force_locale(language):
         rendered = render_email(template or kind, language, event=event, attendee=to,
                                 unsubscribe_url=unsubscribe_url(to), **context)
         headers = list_headers(to, language)
+    return rendered, headers
+
+
+def _queue(kind: str, to: Attendee, event: Event, key: str, *,
+           template: str | None = None, **context: Any) -> OutboundEmail | None:
+    assert to.email
+    rendered, headers = _render(kind, to, event, template=template, **context)
     return queue_email(kind=kind, to=to.email, rendered=rendered,
                        from_address=sender(event.followup_sender_name or event.name),
-                       reply_to=reply_to or event.followup_reply_to, event_id=event.id,
+                       reply_to=event.followup_reply_to, event_id=event.id,
                        attendee_id=to.id, dedupe_key=key, headers=headers)
 
 
@@ -204,25 +212,25 @@ def answer_introduction(intro_id: int, recipient_id: int, accept: bool) -> Intro
             raise Conflict(_("This request has expired."), code="intro_expired")
         if intro.status != REQUESTED:
             raise Conflict(_("You already answered this request."), code="intro_answered")
-        if accept and not consent.may_receive("intro_made", intro.requester):
-            # the requester withdrew (or unsubscribed) since asking: double opt-in means
-            # both sides still say yes, so no details go either way
+        if accept and (not consent.may_receive("intro_made", intro.requester)
+                       or not takes_part(intro.recipient)):
+            # the requester withdrew (or unsubscribed) since asking, or the recipient no
+            # longer takes part in introductions: double opt-in means both sides still
+            # say yes, so no details go either way
             raise Conflict(_("Sorry, this introduction is no longer possible."),
                            code="intro_unavailable")
         intro.status, intro.responded_at = wanted, utcnow()
         if accept:
             a, b = intro.requester, intro.recipient
-            event = a.event
-            for me, other, for_recipient in ((a, b, False), (b, a, True)):
+            for me, other in ((a, b), (b, a)):
                 if not consent.may_receive("intro_made", me):
                     continue
-                language = me.language if me.language in LANGUAGES else "en"
-                with force_locale(language):
-                    reasons = reasons_for(intro, for_recipient=for_recipient)
-                queued = _queue("intro_made", me, event, f"intro_made:{intro.id}:{me.id}",
-                                reply_to=other.email or "", other=other, intro=intro,
-                                reasons=reasons, is_requester=not for_recipient,
-                                contact=introduced_contact(me, other))
+                rendered, headers = _render_made(intro, me, other)
+                queued = queue_email(
+                    kind="intro_made", to=str(me.email), rendered=rendered,
+                    from_address=sender(a.event.followup_sender_name or a.event.name),
+                    reply_to=other.email or a.event.followup_reply_to, event_id=a.event.id,
+                    attendee_id=me.id, dedupe_key=made_key(intro.id, me.id), headers=headers)
                 session.flush()
                 if queued is not None:
                     ids.append(queued.id)
@@ -230,12 +238,108 @@ def answer_introduction(intro_id: int, recipient_id: int, accept: bool) -> Intro
     return intro
 
 
+def made_key(intro_id: int, attendee_id: int) -> str:
+    """The dedupe key of the ``intro_made`` email of an introduction to one side."""
+    return f"intro_made:{intro_id}:{attendee_id}"
+
+
+def _render_made(intro: Introduction, me: Attendee, other: Attendee
+                 ) -> tuple[Rendered, dict[str, str]]:
+    """The ``intro_made`` email to ``me``: ``other``'s details as ``introduced_contact``
+    has them now."""
+    for_recipient = me.id == intro.recipient_id
+    language = me.language if me.language in LANGUAGES else "en"
+    with force_locale(language):
+        reasons = reasons_for(intro, for_recipient=for_recipient)
+    return _render("intro_made", me, me.event, other=other, intro=intro, reasons=reasons,
+                   is_requester=not for_recipient, contact=introduced_contact(me, other))
+
+
+def takes_part(attendee: Any) -> bool:
+    """Whether the attendee still agrees to be introduced (consent given, not erased): an
+    introduction made passes their email only while this holds."""
+    return bool(attendee.consent_introductions) and attendee.erased_at is None
+
+
 def introduced_contact(me: Attendee, other: Attendee) -> dict[str, Any]:
-    """What an accepted introduction shares: the email always, the rest if they consented."""
+    """What an accepted introduction shares: the email always, the phone and links while
+    ``other`` shares their contact details (``connections.shares_contact_with``). Only
+    while ``other`` takes part in introductions (``takes_part``): the mail is cancelled
+    and the page shows no address otherwise."""
     # both said yes to the introduction: as confirmed as a mutual scan
     shared = contact_of(me, other, mutual=True) or {"email": other.email, "links": [],
                                                     "phone": ""}
     return shared
+
+
+def introduced_email(intro: Introduction, viewer_id: int) -> str | None:
+    """The other side's address, as the viewer's page shows an introduction made: only
+    while they take part in introductions (``takes_part``)."""
+    other = intro.recipient if intro.requester_id == viewer_id else intro.requester
+    return other.email if takes_part(other) else None
+
+
+#: why an introduction email still queued did not go
+OTHER_WITHDREW = "not sent: the other person withdrew from introductions before it went out"
+
+
+def made_mail_carrying(session: Any, attendee_id: int) -> list[int]:
+    """The ``intro_made`` emails that may still go out (``STILL_TO_GO``) and carry the
+    attendee's details: those of her accepted introductions to the other side."""
+    keys = [made_key(i.id, i.recipient_id if i.requester_id == attendee_id
+                     else i.requester_id)
+            for i in session.execute(
+                select(Introduction.id, Introduction.requester_id, Introduction.recipient_id)
+                .where(or_(Introduction.requester_id == attendee_id,
+                           Introduction.recipient_id == attendee_id),
+                       Introduction.status == ACCEPTED))]
+    if not keys:
+        return []
+    return list(session.scalars(select(OutboundEmail.id).where(
+        OutboundEmail.dedupe_key.in_(keys), OutboundEmail.status.in_(STILL_TO_GO))))
+
+
+def withdraw_made_mail(session: Any, message_ids: list[int]) -> int:
+    """Cancel ``intro_made`` emails not sent yet (the person they introduce withdrew from
+    introductions); returns how many. In the caller's transaction."""
+    if not message_ids:
+        return 0
+    result = session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(message_ids), OutboundEmail.status.in_(STILL_TO_GO))
+        .values(status=CANCELLED, last_error=OTHER_WITHDREW, claimed_until=None)
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)
+
+
+def rerender_made_mail(session: Any, message_ids: list[int]) -> int:
+    """Render ``intro_made`` emails not sent yet (``STILL_TO_GO``) again with the details
+    the other side shares now (``introduced_contact``), same row and dedupe key; returns
+    how many. In the caller's transaction; releasing the claim stops a worker that read
+    the old content."""
+    count = 0
+    for message in session.scalars(select(OutboundEmail).where(
+            OutboundEmail.id.in_(message_ids), OutboundEmail.status.in_(STILL_TO_GO),
+            OutboundEmail.kind == "intro_made")):
+        _kind, intro_id, me_id = str(message.dedupe_key).split(":")
+        intro = session.get(Introduction, int(intro_id))
+        me = session.get(Attendee, int(me_id))
+        if intro is None or me is None:  # pragma: no cover - erasure deletes the mail too
+            continue
+        other = intro.recipient if intro.requester_id == me.id else intro.requester
+        if not takes_part(other):
+            withdraw_made_mail(session, [message.id])
+            continue
+        rendered, headers = _render_made(intro, me, other)
+        message.subject, message.headers, message.claimed_until = (
+            rendered.subject, headers, None)
+        if message.body is None:  # pragma: no cover - a queued message keeps its body
+            message.body = body_of(rendered)
+        else:
+            message.body.text, message.body.html = rendered.text, rendered.html
+        count += 1
+    session.flush()
+    return count
 
 
 @dataclass

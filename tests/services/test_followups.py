@@ -31,18 +31,74 @@ def test_export_lists_met_people_with_context_and_introductions(ev: Any) -> None
     assert bob_entry["context"]["my_notes"] == ["Talk about <b>Rust</b> jobs"]
     assert bob_entry["context"]["is_mutual"] is True
     assert bob_entry["reasons"]
-    met_ada = {m["email"] for m in ada["met"]}
-    assert all(i["email"] not in met_ada | {"ada@example.org"} for i in ada["introductions"])
-    assert "dee@example.org" in {i["email"] for i in ada["introductions"]}
+    met_ada = {m["id"] for m in ada["met"]}
+    assert all(i["id"] not in met_ada | {ev.ada.id} for i in ada["introductions"])
+    assert ev.dee.id in {i["id"] for i in ada["introductions"]}
     assert rows["eve@example.org"]["met"] == []
+
+
+def test_export_carries_contact_details_only_under_the_rule_of_the_mail(ev: Any) -> None:
+    """The organizer's export is each attendee's follow-up as data: it must not hand the
+    organizer an address to forward that the follow-up email would not carry
+    (``connections.shares_contact_with``: consented, and both scanned each other)."""
+    with write_transaction() as session:  # Bob scanned Dee (one way); Dee shares
+        session.get(Attendee, ev.cy.id).consent_share_contact = True  # Ada scanned Cy only
+    data = followups.export(ev.event)
+    rows = {r["email"]: r for r in data["attendees"]}
+    met = {(r["email"], m["name"]): m["email"] for r in rows.values() for m in r["met"]}
+    assert met[("ada@example.org", "Bob <script>alert(1)</script>")] == "bob@example.org"
+    assert met[("bob@example.org", "Ada Lovelace")] == "ada@example.org"  # mutual, shares
+    assert met[("ada@example.org", "Cy Young")] is None  # one-way scan
+    assert met[("bob@example.org", "Dee Dee")] is None  # one-way scan
+    assert met[("cy@example.org", "Ada Lovelace")] is None  # one-way, the other way
+    # A suggestion carries no address: it passes once both said yes to the introduction.
+    suggestions = [i for r in rows.values() for i in r["introductions"]]
+    assert suggestions and all("email" not in i for i in suggestions)
+    exported = json.dumps(data)
+    for address in ("cy@example.org", "dee@example.org", "eve@example.org"):
+        # only as the attendee's own record (the organizer's attendee list has it anyway)
+        assert exported.count(address) == 1, address
+    # Withdrawing the consent takes the address out of the next export.
+    with write_transaction() as session:
+        session.get(Attendee, ev.ada.id).consent_share_contact = False
+    again = {r["email"]: r for r in followups.export(ev.event)["attendees"]}
+    assert [m["email"] for m in again["bob@example.org"]["met"]
+            if m["name"] == "Ada Lovelace"] == [None]
+    assert json.dumps(followups.preview(ev.event, ev.bob)).count("ada@example.org") == 0
+
+
+def test_the_export_of_people_to_reconnect_with_follows_their_consent_today(
+        make_event: Any, make_attendee: Any, make_organizer: Any) -> None:
+    from datetime import timedelta
+
+    from eventnet.services.scans import record_scan
+
+    org = make_organizer()
+    now = utcnow()
+    first = make_event(organizer=org, name="Meetup 1", starts_at=now - timedelta(days=30))
+    second = make_event(organizer=org, name="Meetup 2", starts_at=now - timedelta(days=1))
+    ann1 = make_attendee(first, "Ann", "ann@example.org")
+    ben1 = make_attendee(first, "Ben", "ben@example.org")
+    cat1 = make_attendee(first, "Cat", "cat@example.org")
+    for a, b in ((ann1, ben1), (ben1, ann1), (ann1, cat1), (cat1, ann1)):
+        record_scan(a.id, b.id)
+    ann2 = make_attendee(second, "Ann", "ann@example.org")
+    dan2 = make_attendee(second, "Dan", "dan@example.org")
+    make_attendee(second, "Cat", "cat@example.org", consent_share_contact=False)
+    record_scan(ann2.id, dan2.id)
+    ann = next(r for r in followups.export(second)["attendees"]
+               if r["email"] == "ann@example.org")
+    emails = {r["name"]: r["email"] for r in ann["reconnect"]}
+    # Ben shared at Meetup 1 and is not here; Cat is here and no longer shares.
+    assert emails == {"Ben": "ben@example.org", "Cat": None}
 
 
 def test_opted_out_and_unsubscribed_people_are_never_suggested(ev: Any) -> None:
     with write_transaction() as session:
         session.get(Attendee, ev.dee.id).consent_introductions = False
     data = followups.export(ev.event)
-    suggested = {i["email"] for r in data["attendees"] for i in r["introductions"]}
-    assert "dee@example.org" not in suggested
+    suggested = {i["id"] for r in data["attendees"] for i in r["introductions"]}
+    assert ev.dee.id not in suggested
 
 
 def test_preview_of_unknown_attendee_is_not_found(ev: Any) -> None:

@@ -50,9 +50,10 @@ def home(slug: str) -> Any:
 
 def introductions_of(attendee: Attendee) -> dict[str, Any]:
     """My introductions: suggested to me, requested by me, asking me, made."""
-    from eventnet.services.intros import for_attendee, reasons_for
+    from eventnet.services.intros import for_attendee, introduced_email, reasons_for
 
     sets: dict[str, Any] = dict(for_attendee(attendee.id))
+    sets["emails"] = {i.id: introduced_email(i, attendee.id) for i in sets["made"]}
     sets["reasons"] = {i.id: reasons_for(i, for_recipient=False) for i in sets["suggested"]}
     sets["reasons"].update({i.id: reasons_for(i, for_recipient=True)
                             for i in sets["received"]})
