@@ -226,8 +226,8 @@ def test_the_device_cookie_holds_no_address_and_stays_on_the_sign_in_page(signin
 def test_a_new_round_of_failures_after_a_sign_in_waits_as_the_first_did(
         signin_app, owner, limiter_clock: StoppedClock) -> None:  # noqa: F811
     """The waits' end times of a round of failures before a sign-in do not add up with the
-    next round's (they were counters: the sixth failure of a second round made the address
-    wait about 55 years)."""
+    next round's (they were counters: the sixth attempt of a second round was told to wait
+    57 years)."""
     ip, n = _random_ip(), limits.SIGNIN_FREE_FAILURES
     for round_ in range(2):
         browser = signin_app.test_client()  # no device cookie: the pair counts
