@@ -18,7 +18,7 @@ from eventnet.extensions import db
 from eventnet.models import Attendee, Event, Person
 from eventnet.services.errors import Invalid
 from eventnet.services.organizers import normalize_email
-from eventnet.services.storable import clean_name
+from eventnet.services.storable import clean_name, clean_text
 
 MAX_LIST_ITEMS = 20
 MAX_ITEM_LENGTH = 120
@@ -66,10 +66,16 @@ class Profile:
 
 def validate_profile(profile: Profile, event: Event, *, email_required: bool = True) -> Profile:
     """Check and normalize a profile against the event's questions; raises Invalid."""
-    # Names and what is shown beside them: one line, no control or bidi character.
+    # Every text, as every edge gives it (forms, imports, the door, signed update links):
+    # no control or bidi character; names and one-line fields on one line.
     profile.name = clean_name(profile.name)
     profile.company = clean_name(profile.company or "")
     profile.title = clean_name(profile.title or "")
+    profile.bio = clean_text(profile.bio or "").strip()
+    profile.phone = clean_name(profile.phone or "")
+    for name in ("interests", "offers", "asks", "links"):
+        setattr(profile, name, split_list([clean_name(str(item))
+                                           for item in getattr(profile, name) or []]))
     if not profile.name:
         raise Invalid(_("Please give your name."), field="name")
     if len(profile.name) > 200:
@@ -99,11 +105,13 @@ def validate_profile(profile: Profile, event: Event, *, email_required: bool = T
         value = profile.answers.get(q["key"])
         if q["kind"] == "checkbox":
             value = bool(value)
-        else:
+        elif q["kind"] == "choice":  # one of the organizer's own answers, as they wrote it
             value = (str(value).strip() if value is not None else "")
-            if q["kind"] == "choice" and value and value not in q["choices"]:
+            if value and value not in q["choices"]:
                 raise Invalid(_("Please choose one of the offered answers."),
                               field=f"q_{q['key']}")
+        else:
+            value = (clean_text(str(value)).strip() if value is not None else "")
         if q.get("required") and not value:
             raise Invalid(_("This question needs an answer."), field=f"q_{q['key']}")
         answers[q["key"]] = value

@@ -23,6 +23,7 @@ from eventnet.models import Attendee, Event, utcnow
 from eventnet.services.errors import Invalid, NotFound
 from eventnet.services.imports import RowError, decode_csv
 from eventnet.services.scans import MAX_CLOCK_SKEW, MAX_NOTE_LENGTH, record
+from eventnet.services.storable import clean_text
 
 REQUIRED_COLUMNS = ("scanner_email", "scanned_email", "scanned_at")
 
@@ -134,7 +135,9 @@ def plan_scan_import(event: Event, data: bytes, timezone: str | None = None) -> 
             continue
         seen[key] = line
         digest = hashlib.sha256(key.encode()).hexdigest()[:40]
-        plan.rows.append(ScanRow(line, scanner_id, scanned_id, scanned_at, note,
+        # stored as every note is (``storable.clean_text``); the key keeps the line as it
+        # came, so importing the same file again stays harmless
+        plan.rows.append(ScanRow(line, scanner_id, scanned_id, scanned_at, clean_text(note),
                                  f"import:{digest}"))
     return plan
 

@@ -52,6 +52,7 @@ from eventnet.models._types import JSONType, UTCDateTime
 from eventnet.services import links, tokens
 from eventnet.services.errors import Conflict, EventnetError, Invalid, NotFound, Unauthorized
 from eventnet.services.organizers import normalize_email
+from eventnet.services.storable import clean_name, clean_text
 
 #: a second scan of the same person by the same scanner within this window is stored
 #: but does not count as another encounter
@@ -289,24 +290,26 @@ def _sql(dialect: Dialect | None = None) -> dict[str, CompiledStatement]:
 def check_scan_input(note: str | None, tags: list[str] | tuple[str, ...] | None,
                      client_id: str | None,
                      scanned_at: datetime | None) -> tuple[str, list[str]]:
-    """Validate a scan's free fields; returns the cleaned note and tags. Raises Invalid."""
+    """Validate a scan's free fields; returns the cleaned note and tags (no control or bidi
+    character: ``storable.clean_text``; tags on one line). Raises Invalid."""
     if not isinstance(note, str | None):
         raise Invalid(_("The note must be text."), code="invalid_note", field="note")
     if len(note or "") > MAX_NOTE_LENGTH:
         raise Invalid(_("The note is too long (%(n)d characters at most).", n=MAX_NOTE_LENGTH),
                       code="note_too_long", field="note")
-    note = (note or "").strip()
+    note = clean_text(note or "").strip()
     if not isinstance(tags, list | tuple | None):
         raise Invalid(_("Tags must be a list of texts."), code="invalid_tags", field="tags")
     if len(tags or ()) > MAX_TAGS:  # as sent, repeats included: what the API document says
         raise Invalid(_("At most %(n)d tags.", n=MAX_TAGS), code="invalid_tags", field="tags")
     clean_tags: list[str] = []
     for tag in tags or []:
-        if not isinstance(tag, str) or not tag.strip() or len(tag) > MAX_TAG_LENGTH:
+        clean = clean_name(tag) if isinstance(tag, str) else ""
+        if not clean or len(tag) > MAX_TAG_LENGTH:
             raise Invalid(_("Tags are short non-empty texts (%(n)d characters at most).",
                             n=MAX_TAG_LENGTH), code="invalid_tags", field="tags")
-        if tag.strip() not in clean_tags:
-            clean_tags.append(tag.strip())
+        if clean not in clean_tags:
+            clean_tags.append(clean)
     if client_id is not None and (not isinstance(client_id, str) or not client_id.strip()
                                   or len(client_id) > MAX_CLIENT_ID_LENGTH):
         raise Invalid(_("client_id must be 1 to %(n)d characters.", n=MAX_CLIENT_ID_LENGTH),
@@ -620,7 +623,8 @@ def pending_path(event_id: int, badge_token: str, email: str, *, note: str, tags
     (``/b/<badge>/pending/<token>``, behind ``prefix``, where the app is mounted).
 
     None when the email is not registered for the event (no link is mailed then). Raises
-    Invalid (``note_too_long_for_link``) when the note does not fit in a link.
+    Invalid (``note_too_long_for_link``) when the note does not fit in a link, or as
+    ``check_scan_input`` does.
     """
     try:
         email = normalize_email(email)
@@ -630,6 +634,7 @@ def pending_path(event_id: int, badge_token: str, email: str, *, note: str, tags
         Attendee.event_id == event_id, Attendee.email == email, Attendee.erased_at.is_(None)))
     if attendee_id is None:
         return None
+    note, tags = check_scan_input(note, tags, None, None)  # as it will be stored
     token = links.sign(links.PENDING_SCAN, {
         "a": attendee_id, "b": badge_token, "n": note, "t": tags, "c": client_id,
         "s": int(time.time())})

@@ -1,4 +1,5 @@
-"""Text eventnet can store and send: valid Unicode (encodable as UTF-8), no NUL character.
+"""Text eventnet can store and send: valid Unicode (encodable as UTF-8), no NUL character;
+and text as eventnet stores it: no bidi or control character (``clean_text``, ``clean_name``).
 
 The edges refuse anything else before a view or a command sees it: the web layer for query
 strings, forms and JSON bodies (``eventnet.web.edge``), the command line for its arguments
@@ -56,23 +57,37 @@ def check_text(text: str, field: str | None = None) -> None:
 #: (U+202A–U+202E), the isolates (U+2066–U+2069) and the marks (U+200E, U+200F, U+061C).
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
                           "\u200e\u200f\u061c")
-#: What a name loses: the bidi controls and the control characters (C0, DEL, C1) that are
-#: not white space (white space, line breaks included, becomes one space).
-_DROPPED_FROM_NAMES = dict.fromkeys(
+#: What any text an attendee, a scanner or an organizer writes loses: the bidi controls and
+#: the control characters (C0, DEL, C1) that are not white space. White space stays, line
+#: breaks included; names then put it on one line.
+_DROPPED = dict.fromkeys(
     [ord(c) for c in BIDI_CONTROLS]
     + [c for c in (*range(0x20), *range(0x7F, 0xA0)) if not chr(c).isspace()])
 
 
+def clean_text(text: str) -> str:
+    """Free text as eventnet stores it (a bio, a note, a tag, an answer, a message): without
+    bidi controls and without control characters other than white space; lines are kept.
+
+    A right-to-left override (U+202E) shown beside other text reverses how it reads
+    (``Bob\\u202egnp.exe`` shows as ``Bobexe.png``), on a page, in a spreadsheet, in a mail:
+    Trojan Source's spoofing, in an attendee's bio or a scanner's note. The characters are
+    removed rather than the text refused, as in names: nobody types them, they arrive with
+    pasted text. Other invisible characters stay: the zero-width joiner builds emoji and
+    Indic scripts, the zero-width space separates words in Thai or Khmer.
+    """
+    if text.isprintable():  # the usual text is, and costs nothing more
+        return text
+    return text.translate(_DROPPED)
+
+
 def clean_name(text: str) -> str:
-    """A name as eventnet stores it: one line, white space collapsed to single spaces, no
-    control character and no bidi control.
+    """A name as eventnet stores it: ``clean_text``, on one line (white space, line breaks
+    included, collapsed to single spaces).
 
     Names go into pages, CSV files, badges and mail headers. A line break in one would
     start a header of its own (an organizer's "sender name" once chose the envelope
-    sender); a right-to-left override (U+202E) shown beside other text reverses how it
-    reads (``Bob\\u202egnp.exe`` shows as ``Bobexe.png``). Other invisible characters stay:
-    the zero-width joiner builds emoji and Indic scripts.
+    sender). One-line fields that are not names (a tag, an interest, a phone number) are
+    stored so too.
     """
-    if not text.isprintable():  # the usual name is, and costs nothing more
-        text = text.translate(_DROPPED_FROM_NAMES)
-    return " ".join(text.split())
+    return " ".join(clean_text(text).split())
