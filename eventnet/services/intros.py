@@ -31,6 +31,7 @@ from eventnet.services import consent, links
 from eventnet.services.errors import Conflict, Invalid, NotFound
 from eventnet.services.followup_mail import list_headers, unsubscribe_url
 from eventnet.services.followups import contact_of
+from eventnet.services.storable import clean_text
 from eventnet.services.tokens import InvalidLink
 from eventnet.services.wording import reason_texts
 
@@ -153,7 +154,7 @@ def request_introduction(intro_id: int, requester_id: int, message: str = "") ->
     Idempotent; a declined or expired request looks requested to A. Raises NotFound,
     Invalid (message too long) or Conflict (``pending_cap``, ``intro_unavailable``).
     """
-    message = (message or "").strip()
+    message = clean_text(message or "").strip()  # no bidi or control character
     if len(message) > MAX_MESSAGE_LENGTH:
         raise Invalid(_("The message is too long (%(n)d characters at most).",
                         n=MAX_MESSAGE_LENGTH), code="message_too_long", field="message")

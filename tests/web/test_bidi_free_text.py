@@ -1,10 +1,11 @@
 """Bidi controls never reach a stored free text: what an attendee writes about themself (bio,
-interests, what they can offer and look for, links, phone, answers to the event's questions)
-and what a scanner writes about someone they met (notes, tags), at every edge that saves it:
-the registration form, the profile, the organizer's edit, the door, CSV imports (the page's
-preview and the command line), the JSON API, the badge page, a pending scan, scans imported
-from a file. One rule, ``storable.clean_text``, the one names follow (``clean_name``): the
-characters are removed, the text kept. Names themselves: ``tests/web/test_bidi_names.py``.
+interests, what they can offer and look for, links, phone, answers to the event's questions),
+what a scanner writes about someone they met (notes, tags) and the message of an introduction
+request, at every edge that saves it: the registration form, the profile, the organizer's
+edit, the door, CSV imports (the page's preview and the command line), the JSON API, the badge
+page, a pending scan, scans imported from a file, the attendee's page. One rule,
+``storable.clean_text``, the one names follow (``clean_name``): the characters are removed,
+the text kept. Names themselves: ``tests/web/test_bidi_names.py``.
 
 A right-to-left override in a note shows ``Call him\\u202e 7654 \\u202c`` reversed in the
 follow-up email, and an override in a bio reverses how the organizer's pages read it.
@@ -19,8 +20,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.models import Attendee, Connection, Scan
+from eventnet.models import Attendee, Connection, Introduction, Scan
 from eventnet.services import imports
 from eventnet.services.attendees import access_token
 from eventnet.services.events import parse_questions
@@ -268,3 +270,26 @@ def test_imported_scans_store_notes_without_bidi_controls(runner, tmp_path, make
         result = runner.invoke(args=["scans", "import", event.slug, str(path)])
         assert result.exit_code == 0, result.output
     assert _stored_scan() == (NOTE_STORED, [], NOTE_STORED, [])
+
+
+# --- what an attendee writes to someone they would like to meet ------------------------------
+
+
+def test_an_introduction_request_stores_and_mails_its_message_without_bidi_controls(
+        client, auth, make_event, make_attendee, smtp):
+    event, ann, bob = _two(make_event, make_attendee)
+    with write_transaction() as session:
+        intro = Introduction(event_id=event.id, requester_id=ann.id, recipient_id=bob.id,
+                             score=1.0, reasons=[])
+        session.add(intro)
+        session.flush()
+        intro_id = intro.id
+    auth.attendee(ann)
+    sent = client.post(f"/e/{event.slug}/me/introductions/{intro_id}/request",
+                       data={"message": NOTE})
+    assert sent.status_code == 302, sent.data
+    db.session.expire_all()
+    assert db.session.get(Introduction, intro_id).message == NOTE_STORED.strip()
+    [mail] = smtp.to("bob@example.org")
+    body = mail.get_body(("plain",)).get_content()
+    assert "Call him 7654" in body and not BIDI_CONTROLS & set(body)
