@@ -37,9 +37,8 @@ import floor_app
 #: phase → the functions whose cumulative time it is (file suffix, function name); a phase
 #: lists the names the scan path had before and after issue 15 (only one is ever called)
 PHASES: dict[str, list[tuple[str, str]]] = {
-    "token lookup (Bearer → attendee)": [("web/auth.py", "api_scanner")],
-    "rate limits (three, in-process storage)": [
-        ("web/limits.py", "spend"), ("web/limits.py", "ensure_left")],
+    "token lookup (Bearer → attendee)": [("services/scans.py", "scanner_for_token")],
+    "rate limits (two, in-process storage)": [("web/limits.py", "_require")],
     "badge lookup": [("services/scans.py", "badge_owner_cached"),
                      ("services/scans.py", "_badge_owner")],
     # on PostgreSQL since issue 15 one statement writes the scan row and the connection's fold
@@ -53,8 +52,12 @@ PHASES: dict[str, list[tuple[str, str]]] = {
                                           ("eventnet/database.py", "_raw_transaction"),
                                           ("eventnet/database.py", "_write_pipelined")],
     "serialization (JSON body in, answer out)": [
-        ("werkzeug/wrappers/request.py", "get_json"), ("flask/json/__init__.py", "jsonify")],
+        ("web/edge.py", "loads"), ("web/api/routes.py", "scan_answer"),
+        ("flask/json/provider.py", "dumps")],
 }
+#: the scan itself: the scan endpoint's (``web/api/scan_endpoint.py``), or the view's when
+#: Flask answers (a request the endpoint does not take)
+VIEWS = [("web/api/scan_endpoint.py", "_scan"), ("web/api/routes.py", "create_scan")]
 
 
 def _environ(token: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +127,7 @@ def breakdown(profile: cProfile.Profile, per_scan_ms: float) -> list[tuple[str, 
                    if fn == name and f.endswith(suffix))
 
     total = function_total("flask/app.py", "__call__")
-    view = function_total("web/api/routes.py", "create_scan")
+    view = sum(function_total(suffix, name) for suffix, name in VIEWS)
     rows = []
     for phase, functions in PHASES.items():
         rows.append((phase, sum(cumulative.get(f, 0.0) for f in functions)))
@@ -137,8 +140,8 @@ def breakdown(profile: cProfile.Profile, per_scan_ms: float) -> list[tuple[str, 
                 for phase, v in rows]
     rows.append(("the rest of the view and service (checks, fold arithmetic, answer)",
                  view - sum(v for _, v in rows)))
-    rows.append(("Flask around the view: request context, cookie session, hooks, headers",
-                 total - view))
+    rows.append(("around the scan: the WSGI call, the app context, the answer's headers "
+                 "(and Flask's request handling when the view answers)", total - view))
     return [(phase, per_scan_ms * value / total) for phase, value in rows]
 
 
