@@ -161,3 +161,28 @@ def test_each_limit_is_spent_once_when_the_view_answers_instead(
         unknown_allowed = limits.items_of(limits.UNKNOWN_BADGES)[0].amount
         assert _left(limits.SCANS_PER_ATTENDEE, me) == scans_allowed - 3
         assert _left(limits.UNKNOWN_BADGES, me) == unknown_allowed - 1
+
+
+def test_a_failure_before_the_scan_leaves_it_to_the_view(
+        client: Any, make_event: Callable[..., Any], make_attendee: Callable[..., Any],
+        through_flask: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The endpoint's token lookup fails once (a dropped connection, say): nothing was
+    stored or spent, and the view (its own lookup works) records the scan once."""
+    from eventnet.services import scans
+
+    lookup = scans.scanner_for_token
+    calls: list[str] = []
+
+    def failing_once(token: str, **kwargs: Any) -> Any:
+        calls.append(token)
+        if len(calls) == 1:
+            raise RuntimeError("connection dropped")
+        return lookup(token, **kwargs)
+
+    monkeypatch.setattr(scans, "scanner_for_token", failing_once)
+    event = make_event()
+    ann, bob = make_attendee(event), make_attendee(event, "Bob")
+    response = client.post("/api/v1/scans", json={"badge": bob.badge.token, "client_id": "x"},
+                           headers=_bearer(ann))
+    assert response.status_code == 201, response.get_json()
+    assert through_flask == ["/api/v1/scans"] and len(calls) == 1 and _scans() == 1

@@ -30,10 +30,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
-from werkzeug.exceptions import TooManyRequests
 
 from eventnet.services import scans as scan_service
-from eventnet.services.errors import EventnetError
 from eventnet.web import limits
 from eventnet.web.api.routes import SCAN_SPENT, scan_answer, scan_fields
 from eventnet.web.headers import security_headers
@@ -88,18 +86,18 @@ class ScanEndpoint:
 
     def _scan(self, environ: dict[str, Any], token: str, raw: bytes) -> tuple[str, bytes] | None:
         """Record the scan: its status line and JSON answer, or None for Flask to answer."""
-        scanner = scan_service.scanner_for_token(token, cached=True)
-        if scanner is None:
-            return None
         try:
+            scanner = scan_service.scanner_for_token(token, cached=True)
+            if scanner is None:
+                return None
             body = self.app.json.loads(raw)
             if not isinstance(body, dict):
                 return None
             fields = scan_fields(body)
             limits.ensure_left(limits.UNKNOWN_BADGES, f"attendee:{scanner.attendee_id}")
             limits.spend_scan(scanner.attendee_id)
-        except (ValueError, EventnetError, TooManyRequests):  # JSON, fields, limits
-            return None
+        except Exception:  # noqa: BLE001  # bad JSON or fields, a limit, a failure: nothing
+            return None   # changed yet, and the view answers (and logs what failed)
         environ[SCAN_SPENT] = True
         try:
             result = scan_service.scan_badge(scanner.attendee_id, scanner.event_id,
@@ -108,6 +106,7 @@ class ScanEndpoint:
             return None
         if result.connection is None:  # a replayed client_id: the view reads the connection
             return None
+        # Stored: from here on, an error is a bug that must not make the view store it again
         text = self.app.json.dumps(scan_answer(scanner, result, fields["client_id"]),
                                    separators=(",", ":"))
         return "201 CREATED", text.encode("utf-8", "replace")
