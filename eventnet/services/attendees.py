@@ -87,11 +87,30 @@ def read_magic_token(token: str) -> MagicLink:
     attendee = db.session.get(Attendee, payload.get("a"))
     if attendee is None or attendee.erased_at or attendee.secret_version != payload.get("v"):
         raise tokens.InvalidLink(_("This link is no longer valid."))
+    return MagicLink(attendee, _next_path(payload), signed_at)
+
+
+def _next_path(payload: dict[str, Any]) -> str | None:
+    """Where a magic link goes after signing in: a path on this site, or None."""
     next_path = payload.get("n")
-    if not (isinstance(next_path, str) and next_path.startswith("/") and
-            not next_path.startswith("//")):
-        next_path = None
-    return MagicLink(attendee, next_path, signed_at)
+    if isinstance(next_path, str) and next_path.startswith("/") and \
+            not next_path.startswith("//"):
+        return next_path
+    return None
+
+
+def magic_link_event(token: str) -> tuple[Event, str | None] | None:
+    """The event a magic link of ours was sent for, and where it went next, whether or not it
+    still signs in (used, expired, replaced), for the page that offers a fresh link; None
+    for a token that is not one of our magic links."""
+    try:
+        payload, _signed_at = tokens.unsign_with_time(MAGIC_PURPOSE, token, None)
+    except tokens.InvalidLink:
+        return None
+    attendee = db.session.get(Attendee, payload.get("a"))
+    if attendee is None:
+        return None
+    return attendee.event, _next_path(payload)
 
 
 def attendee_from_magic_token(token: str) -> tuple[Attendee, str | None]:

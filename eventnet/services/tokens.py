@@ -67,8 +67,9 @@ def unsign(purpose: str, token: str, max_age: int) -> dict[str, Any]:
 
 
 def unsign_with_time(purpose: str, token: str,
-                     max_age: int) -> tuple[dict[str, Any], datetime]:
-    """``unsign``, and when the token was signed (to the second, UTC). Raises InvalidLink."""
+                     max_age: int | None) -> tuple[dict[str, Any], datetime]:
+    """``unsign``, and when the token was signed (to the second, UTC); ``max_age=None``
+    accepts any age. Raises InvalidLink."""
     try:
         payload, signed_at = _serializer(purpose).loads(token, max_age=max_age,
                                                          return_timestamp=True)

@@ -64,6 +64,52 @@ def test_a_link_signs_in_once_and_older_links_die_with_it(app, client, make_even
     assert open_magic_link(app.test_client(), newer).status_code == 302
 
 
+def _new_link_button(page) -> str | None:
+    """The href of the page's "Get a new sign-in link" button, if it has one."""
+    import re
+
+    found = re.search(r'<a class="button big" id="new-link" href="([^"]+)"',
+                      page.get_data(as_text=True))
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_a_used_link_offers_a_new_one_for_its_event(app, client, make_event, make_attendee):
+    event = make_event()
+    ann = make_attendee(event, "Ann")
+    link = _path(magic_link(ann, next_path=f"/e/{event.slug}/scan"))
+    assert open_magic_link(client, link).status_code == 302
+    for language, words in (("en", ["used already", "Get a new sign-in link"]),
+                            ("fr", ["déjà servi", "Recevoir un nouveau lien de connexion"])):
+        page = app.test_client().get(link, headers={"Accept-Language": language})
+        assert page.status_code == 400
+        assert all(word in page.get_data(as_text=True) for word in words), language
+        # the event's sign-in page, and back to where the link went once signed in
+        button = _new_link_button(page)
+        assert button == f"/e/{event.slug}/signin?next=/e/{event.slug}/scan"
+    form = app.test_client().get(button)
+    assert form.status_code == 200
+    assert f'name="next" type="hidden" value="/e/{event.slug}/scan"' in form.get_data(as_text=True)
+
+
+def test_an_expired_link_offers_a_new_one(app, client, make_event, make_attendee, monkeypatch):
+    event = make_event()
+    ann = make_attendee(event, "Ann")
+    _at(monkeypatch, 0)  # signed an hour ago
+    link = _path(magic_link(ann))
+    monkeypatch.undo()
+    monkeypatch.setitem(app.config, "MAGIC_LINK_MAX_AGE", 60)
+    page = client.get(link)
+    assert page.status_code == 400 and "This link has expired." in page.get_data(as_text=True)
+    assert _new_link_button(page) == f"/e/{event.slug}/signin"
+    assert client.post(link).status_code == 400  # and it signs no one in
+    assert client.get(f"/e/{event.slug}/me").status_code == 302
+    # a link that is not ours (its signature fails) names no event
+    forged = link[:-3] + ("xyz" if not link.endswith("xyz") else "abc")
+    page = client.get(forged)
+    assert page.status_code == 400 and "This link is invalid." in page.get_data(as_text=True)
+    assert _new_link_button(page) is None and event.slug not in page.get_data(as_text=True)
+
+
 def test_another_site_cannot_sign_a_visitor_in(app, client, make_event, make_attendee):
     """Login CSRF: a form on another site posting someone's link gets no session."""
     event = make_event()

@@ -116,7 +116,13 @@ def magic(token: str) -> Any:
                 return render_template("public/magic.html", event=attendee.event,
                                        attendee=attendee, form=form), status
     except InvalidLink as exc:
-        return render_template("errors/error.html", status=400, message=exc.message), 400
+        # used, expired or replaced: the way forward is a fresh link for the same event
+        sent_for = attendee_service.magic_link_event(token)
+        if sent_for is None:
+            return render_template("errors/error.html", status=400, message=exc.message), 400
+        event, next_path = sent_for
+        return render_template("public/magic_invalid.html", event=event, message=exc.message,
+                               next_path=next_path or ""), 400
     return redirect(next_path or url_for("attendee.home", slug=attendee.event.slug))
 
 
