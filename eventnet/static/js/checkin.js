@@ -328,7 +328,8 @@
       root.dataset.camera = "on";
     })
     .catch((err) => {
-      $("camera-status").textContent = T.noCamera + " (" + err.message + ")";
+      root.dataset.cameraProblem = window.EventnetCamera.explain(
+        err, T, $("camera-status"), $("camera-detail"));
       $("camera").hidden = true;
       root.dataset.camera = "off";
     });

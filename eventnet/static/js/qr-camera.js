@@ -6,6 +6,7 @@
  *   const detector = EventnetCamera.makeQrDetector(wasmUrl);   // early: loads the decoder
  *   const camera = await EventnetCamera.start(videoElement, onCode, {detector});
  *   camera.stop();
+ *   EventnetCamera.explain(err, T, statusElement, detailElement);   // when start() failed
  *
  * onCode(text) is called once per code; the same code is ignored for `repeatMs` (default
  * 3 s) so a badge held in front of the camera is not read ten times, while the next badge is
@@ -38,7 +39,8 @@
   async function start(video, onCode, options) {
     const opts = Object.assign({ repeatMs: 3000, intervalMs: 120 }, options || {});
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      throw new Error("camera unavailable (the page needs HTTPS)");
+      // browsers offer no camera outside a secure context (https://, localhost)
+      throw new DOMException("camera unavailable (the page needs HTTPS)", "NotSupportedError");
     }
     const stream = await navigator.mediaDevices.getUserMedia({
       video: { facingMode: "environment" }, audio: false,
@@ -84,5 +86,28 @@
     };
   }
 
-  window.EventnetCamera = { start, makeQrDetector };
+  // Why the camera did not start, as a key of the page's translated texts (the browser's own
+  // message is English and names no remedy): blocked, missing, busy, insecure or other.
+  function problem(err) {
+    switch (err && err.name) {
+      case "NotAllowedError": case "SecurityError": return "blocked";
+      case "NotFoundError": case "OverconstrainedError": return "missing";
+      case "NotReadableError": return "busy";
+      case "NotSupportedError": return "insecure";
+      default: return "other";
+    }
+  }
+
+  // Says why the camera did not start: the page's sentence in `status`, the error's
+  // technical name (for whoever helps) in `detail`.
+  function explain(err, texts, status, detail) {
+    const key = problem(err);
+    status.textContent = texts.camera[key] + " " + texts.withoutCamera;
+    const name = err && err.name && err.name !== "Error" ? err.name : "";
+    detail.textContent = name;
+    detail.hidden = !name;
+    return key;
+  }
+
+  window.EventnetCamera = { start, makeQrDetector, problem, explain };
 })();

@@ -290,7 +290,8 @@
     window.EventnetCamera.start($("camera"), onCode, { detector })
       .then(() => { setStatus(T.ready); root.dataset.camera = "on"; })
       .catch((err) => {
-        setStatus(T.noCamera + " (" + err.message + ")");
+        root.dataset.cameraProblem = window.EventnetCamera.explain(
+          err, T, $("scanner-status"), $("camera-detail"));
         $("manual-form").hidden = false;
         root.dataset.camera = "off";
       });
