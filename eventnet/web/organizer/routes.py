@@ -76,10 +76,15 @@ def _wait_message(seconds: int) -> str:
 @bp.post("/organizer/sign-out")
 @login_required
 def sign_out() -> Any:
-    """End the organizer's session on this browser (its cookies stop working)."""
+    """End the organizer's session on this browser (its cookies stop working), and have the
+    browser delete what the site keeps on it: the door's roster (names) leaves the device."""
     sign_out_organizer()
     flash(_("You are signed out."), "info")
-    return redirect(url_for("public.index"))
+    response = redirect(url_for("public.index"))
+    # Secure contexts only (https, localhost); static/js/signout.js warns first when it
+    # would delete check-ins or scans not sent yet, and deletes the rosters where it is ignored.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.get("/organizer/")

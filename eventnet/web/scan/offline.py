@@ -22,7 +22,7 @@ from eventnet.web.scan import bp
 #: the static files of the scanner page and of the door's check-in page (their templates
 #: load exactly these)
 SCANNER_ASSETS = ("css/app.css", "favicon.svg", "vendor/barcode-detector/ponyfill.js",
-                  "js/qr-camera.js", "js/scanner.js", "js/checkin.js",
+                  "js/qr-camera.js", "js/scanner.js", "js/checkin.js", "js/signout.js",
                   "vendor/zxing-wasm/zxing_reader.wasm")
 _SOURCE = "js/scanner-sw.js"
 
