@@ -29,9 +29,11 @@ run: $(STAMP)
 	$(BIN)/eventnet demo
 	EVENTNET_RUN_BANNER=1 $(BIN)/gunicorn -c gunicorn.conf.py
 
-## Install and run the whole test suite (SQLite, plus PostgreSQL/Redis when configured)
+## Install and run the whole test suite (SQLite, plus PostgreSQL/Redis when configured), in
+## TEST_WORKERS processes (pytest-xdist; default 2, for CI's two cores; 0 runs it in this one)
+TEST_WORKERS ?= 2
 test: $(TEST_STAMP)
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## The edit loop: unit and service tests on SQLite, without a browser, another process,
 ## PostgreSQL or Redis (under a minute); `make test` stays the whole suite

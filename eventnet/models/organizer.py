@@ -20,6 +20,11 @@ ROLE_ORGANIZER = "organizer"
 ROLE_STAFF = "staff"
 ROLES = (ROLE_ORGANIZER, ROLE_STAFF)
 
+#: how new passwords are hashed: Werkzeug's scrypt at its standard cost (N=2**15, r=8, p=1:
+#: 32 MiB and tens of milliseconds per hash); ``services.organizers.password_hash_method``
+#: says which one an app uses
+PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
+
 
 class Organizer(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     """Someone who runs events (or staffs the door) and signs in with a password."""
@@ -38,10 +43,11 @@ class Organizer(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         back_populates="organizer", cascade="all, delete-orphan"
     )
 
-    def set_password(self, password: str) -> None:
+    def set_password(self, password: str, method: str = PASSWORD_HASH_METHOD) -> None:
         """Store a salted hash of ``password`` (``services.organizers.change_password`` also
-        ends the account's sessions)."""
-        self.password_hash = generate_password_hash(password)
+        ends the account's sessions). A stored hash names its method: one made with another
+        method still checks."""
+        self.password_hash = generate_password_hash(password, method=method)
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session and the remember cookie: the id and the

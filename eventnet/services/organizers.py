@@ -9,13 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
 from eventnet.models import MAX_ID, Community, Membership, Organizer, OrganizerSession, utcnow
-from eventnet.models.organizer import ROLE_ORGANIZER
+from eventnet.models.organizer import PASSWORD_HASH_METHOD, ROLE_ORGANIZER
 from eventnet.services import tokens
 from eventnet.services.errors import Conflict, Invalid, NotFound
 from eventnet.services.storable import clean_name
@@ -49,13 +50,25 @@ def create_organizer(email: str, password: str, name: str = "") -> Organizer:
         if session.scalar(select(Organizer.id).where(Organizer.email == email)):
             raise Conflict(_("An organizer with this email already exists."), field="email")
         organizer = Organizer(email=email, name=name)
-        organizer.set_password(password)
+        organizer.set_password(password, password_hash_method())
         session.add(organizer)
         community = Community(slug=unique_community_slug(name or email.split("@")[0]),
                               name=name or email.split("@")[0])
         session.add(community)
         session.add(Membership(community=community, organizer=organizer, role=ROLE_ORGANIZER))
     return organizer
+
+
+def password_hash_method() -> str:
+    """How this app hashes new passwords: always ``models.organizer.PASSWORD_HASH_METHOD``
+    (scrypt), except in a TESTING app given a ``PASSWORD_HASH_METHOD`` of its own. The test
+    suite makes thousands of accounts and signs in as many times, and scrypt's cost on each
+    was half its run; it passes a cheap method, and tests that the real one is used otherwise
+    (``tests/services/test_passwords.py``). Not an ``EVENTNET_*`` setting: a running server
+    never takes it."""
+    if current_app.testing:
+        return str(current_app.config.get("PASSWORD_HASH_METHOD") or PASSWORD_HASH_METHOD)
+    return PASSWORD_HASH_METHOD
 
 
 def check_password_length(password: str) -> None:
@@ -96,12 +109,15 @@ def authenticate(email: str, password: str) -> Organizer | None:
         select(Organizer).where(Organizer.email == email.strip().lower()))
     if organizer is None:
         # Spend the same time as a real check so timing does not reveal accounts.
-        Organizer(password_hash=_DUMMY_HASH).check_password(password)
+        Organizer(password_hash=dummy_hash()).check_password(password)
         return None
     return organizer if organizer.check_password(password) else None
 
 
-_DUMMY_HASH = "scrypt:32768:8:1$eventnet$" + "0" * 128
+def dummy_hash() -> str:
+    """A hash no password matches, made with this app's method (checking it costs what a
+    real check costs)."""
+    return f"{password_hash_method()}$eventnet$" + "0" * 128
 
 
 #: how long a sign-in lasts at most, whatever its cookies say (the remember cookie's lifetime)
@@ -176,7 +192,7 @@ def change_password(organizer_id: int, password: str) -> None:
         organizer = session.get(Organizer, organizer_id)
         if organizer is None:
             raise NotFound(_("No organizer with this email."))
-        organizer.set_password(password)
+        organizer.set_password(password, password_hash_method())
         session.execute(delete(OrganizerSession)
                         .where(OrganizerSession.organizer_id == organizer_id))
 

@@ -71,11 +71,26 @@ def follow_magic_link(page: Any, link: str) -> None:
         page.click("form[method=post] button[type=submit]")
 
 
+@pytest.fixture(scope="session")
+def _chromium(playwright_instance: Any) -> Iterator[list[Any]]:
+    """One Chromium for the session (starting one took seconds per test on a loaded machine),
+    in a list so that ``browser`` can replace it should it ever crash."""
+    running = [launch_chromium(playwright_instance)]
+    yield running
+    running[0].close()
+
+
 @pytest.fixture
-def browser(playwright_instance: Any) -> Iterator[Any]:
-    browser = launch_chromium(playwright_instance)
+def browser(_chromium: list[Any], playwright_instance: Any) -> Iterator[Any]:
+    """The session's Chromium. Tests share nothing through it: each opens its own context
+    (cookies, storage, service workers, cache), and whatever context a test leaves open is
+    closed after it."""
+    if not _chromium[0].is_connected():
+        _chromium[0] = launch_chromium(playwright_instance)
+    browser = _chromium[0]
     yield browser
-    browser.close()
+    for context in browser.contexts:
+        context.close()
 
 
 def _expected(text: str) -> bool:

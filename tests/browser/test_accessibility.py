@@ -14,7 +14,7 @@ from eventnet.services.attendees import magic_link
 from eventnet.services.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG, create_demo
 from eventnet.services.scans import scan_badge
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
 
 #: axe-core 4.14.1 from npm (MPL-2.0), for the tests only: pages never load it
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -83,7 +83,10 @@ def test_after_a_form_error_the_focus_is_on_the_first_wrong_field(app, live_serv
     create_demo(attendee_count=2)
     page.goto(f"{live_server}/e/{DEMO_SLUG}")
     page.fill("input[name=email]", "not an email")
-    page.click("main form button[type=submit]")
+    # until the page that came back has loaded: forms.js (deferred) runs only after the
+    # errors are in the document, so waiting for them alone raced with it on a busy machine
+    with page.expect_navigation(wait_until="load"):
+        page.click("main form button[type=submit]")
     page.wait_for_selector(".has-error")
     focused = page.evaluate("""() => {
         const el = document.activeElement;

@@ -10,7 +10,7 @@ import pytest
 from eventnet.services.demo import DEMO_SLUG, create_demo
 from tests.browser.test_dashboard_browser import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
 
 
 def test_the_network_note_and_legend_count_in_both_languages(app, live_server, page):

@@ -17,7 +17,7 @@ from eventnet.services.demo import DEMO_SLUG, create_demo
 from tests.browser.test_dashboard_browser import sign_in
 from tests.browser.test_scanner import _camera_showing
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
 
 #: collects the violations of each page in the page itself
 WATCH = """window.__csp = [];

@@ -30,6 +30,7 @@ def test_register_in_chromium_and_open_badge(live_server, page, make_event, smtp
     assert page.input_value("#company") == "Datalyse"
 
 
+@pytest.mark.one_backend  # the form's errors in the page: the database is not reached
 def test_invalid_registration_shows_field_errors(live_server, page, make_event):
     event = make_event()
     page.goto(f"{live_server}/e/{event.slug}")

@@ -11,7 +11,7 @@ from eventnet.services.attendees import magic_link
 from eventnet.services.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG, create_demo
 from eventnet.services.scans import scan_badge
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
 
 PHONE = {"width": 390, "height": 844}
 MIN_TARGET = 44

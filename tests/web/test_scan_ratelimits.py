@@ -38,7 +38,7 @@ def limited_app(app: Any,
     def make(storage: str = "memory://") -> Any:
         config = {key: app.config[key] for key in (
             "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "EVENTNET_BASE_URL", "MAIL_BACKEND",
-            "MAIL_FROM", "SMTP_HOST", "SMTP_PORT")}
+            "MAIL_FROM", "SMTP_HOST", "SMTP_PORT", "PASSWORD_HASH_METHOD")}
         limited = create_app({**config, "TESTING": True, "WTF_CSRF_ENABLED": False,
                               "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage})
         made.append(limited)
