@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,13 @@ from eventnet.models import Attendee, OutboundEmail
 from eventnet.services import followup_mail
 from tests.followup_data import small_event
 from tests.mail.conftest import eventnet_command, worker_env
-from tests.services.test_consent_queued_mail import ADA_DETAILS, ADA_LINK, ADA_PHONE, _change
-
-
-def _text(message: EmailMessage) -> str:
-    parts = [f"{k}: {v}" for k, v in message.items()]
-    parts += [str(p.get_content()) for p in message.walk()
-              if p.get_content_maintype() == "text"]
-    return "\n".join(parts)
+from tests.services.test_consent_queued_mail import (
+    ADA_DETAILS,
+    ADA_LINK,
+    ADA_PHONE,
+    _change,
+    _text,
+)
 
 
 @pytest.fixture
