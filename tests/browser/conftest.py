@@ -108,6 +108,9 @@ def page(browser: Any) -> Iterator[Any]:
     page.on("console", lambda msg: errors.append(msg.text)
             if msg.type == "error" and not _expected(msg.text) else None)
     page.js_errors = errors
+    #: console messages a test expects (for its whole length, however late they come)
+    page.js_expected = []
     yield page
     context.close()
+    errors = [e for e in errors if not any(text in e for text in page.js_expected)]
     assert errors == [], f"JavaScript errors: {errors}"

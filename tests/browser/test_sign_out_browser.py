@@ -59,6 +59,10 @@ def _requests_failed_on_purpose(page: Any) -> None:
 
 
 def _sign_out(page: Any) -> None:
+    # Once the sign-out has cleared the site's data, a request the page being left still had
+    # in flight may end in a connection reset, now or after the test's last line (seen once in
+    # CI under load): Chromium drops what it held for the site. Nothing the next page needs.
+    page.js_expected.append("net::ERR_CONNECTION_RESET")
     page.click("header .nav-links button:has-text('Sign out')")
 
 
