@@ -188,6 +188,16 @@ def base_config(db_url: str, instance: Path, smtp: SMTPSink) -> dict[str, Any]:
     }
 
 
+@pytest.fixture
+def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, with no tables (for tests that run the migrations)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+        return
+    with fresh_postgres_database("eventnet_migrate") as url:
+        yield url
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import text
-
-from tests.conftest import fresh_postgres_database
-
-
-@pytest.fixture
-def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, with no tables."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
-        return
-    with fresh_postgres_database("eventnet_migrate") as url:
-        yield url
 
 
 def test_existing_messages_keep_their_bodies_and_are_delivered(

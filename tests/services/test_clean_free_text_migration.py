@@ -6,15 +6,12 @@ and text that was already clean stay exactly as they were."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import insert, text
 
-from tests.conftest import PASSWORD, fresh_postgres_database
+from tests.conftest import PASSWORD
 
 #: the organizer's own choice, bidi controls and all: an answer naming it must still match it
 CHOICE = "\u2067עברית\u2069 track"
@@ -55,16 +52,6 @@ UNTOUCHED_BIO = "  Line one\n\n\tthen ไทย\u200bภาษา\n"
 UNTOUCHED_ANSWERS = '{"track":"Web",   "diet":"no  nuts\\nthanks"}'
 UNTOUCHED_LIST = '[ "AI",   "Rust"]'
 UNTOUCHED_NOTE = "Met at the bar.\n\nעברית  \n"
-
-
-@pytest.fixture
-def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, with no tables."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
-        return
-    with fresh_postgres_database("eventnet_migrate") as url:
-        yield url
 
 
 def test_free_text_stored_before_loses_its_bidi_and_control_characters(

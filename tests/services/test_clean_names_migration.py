@@ -3,27 +3,14 @@ character, one line."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
-from tests.conftest import PASSWORD, fresh_postgres_database
+from tests.conftest import PASSWORD
 
 SPOOFED = "Bob\u202egnp.exe\u2069"
 SENDER = "Org\r\n<evil@attacker.example>\u200f"
-
-
-@pytest.fixture
-def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, with no tables."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
-        return
-    with fresh_postgres_database("eventnet_migrate") as url:
-        yield url
 
 
 def test_names_stored_before_lose_their_bidi_and_control_characters(
