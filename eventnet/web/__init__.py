@@ -60,6 +60,20 @@ def row_id(text: str) -> int:
     return value
 
 
+def camera_texts() -> dict[str, str]:
+    """What the door page and the scanner say when the camera does not start, by cause
+    (``EventnetCamera.problem`` in qr-camera.js picks one from the browser's error name)."""
+    return {
+        "blocked": _("The camera is blocked: allow it for this site in the browser's settings, "
+                     "then reload the page."),
+        "missing": _("No camera was found on this device."),
+        "busy": _("The camera is in use by another app: close that app, then reload the page."),
+        "insecure": _("The browser gives this page no camera: it needs a secure address "
+                      "(https://)."),
+        "other": _("The camera could not start: reload the page to try again."),
+    }
+
+
 def wants_json() -> bool:
     """Whether the client should get a JSON error rather than a page."""
     return request.path.startswith("/api/") or (
@@ -142,6 +156,7 @@ def register_web(app: Flask) -> None:
         return organizer_for_session(session_id)
 
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["camera_texts"] = camera_texts
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
