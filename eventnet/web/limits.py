@@ -16,6 +16,7 @@ import hmac
 import threading
 import time
 from functools import cache
+from math import floor
 
 from flask import Response, current_app, request, session
 from flask_limiter.util import get_remote_address
@@ -241,16 +242,53 @@ class SweptMemoryStorage(MemoryStorage):
         with self._lock:
             super().clear(key)
 
+    # The sliding window's two operations run on every badge scan (four times: two limits,
+    # looked at or spent): limits' versions go through ``get`` and ``incr`` and their per-key
+    # locks, 10 µs for a check-and-count. These compute the same from the same keys, counters
+    # and expiries, once, under the one lock (no other hit can slip in, so nothing to undo).
+
+    def _live_count(self, key: str, now: float) -> int:
+        """The counter of ``key``, 0 (and forgotten) once expired, as limits' ``get``."""
+        if self.expirations.get(key, 0) <= now:
+            if key in self.storage:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                self.locks.pop(key, None)
+            return 0
+        return self.storage.get(key, 0)
+
+    def _window(self, key: str, expiry: int, now: float) -> tuple[str, int, float, int, float]:
+        """(current window's key, previous count, its time left, current count, its time
+        left), as limits' ``_get_sliding_window_info``; call with the lock held."""
+        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
+        previous_count = self._live_count(previous_key, now)
+        current_count = self._live_count(current_key, now)
+        previous_ttl = ((1 - (((now - expiry) / expiry) % 1)) * expiry
+                        if previous_count else 0.0)
+        current_ttl = (1 - ((now / expiry) % 1)) * expiry + expiry
+        return current_key, previous_count, previous_ttl, current_count, current_ttl
+
     def acquire_sliding_window_entry(self, key: str, limit: int, expiry: int,
                                      amount: int = 1) -> bool:
         """limits' check-and-count of a sliding window, atomic."""
+        if amount > limit:
+            return False
+        now = time.time()
         with self._lock:
-            return super().acquire_sliding_window_entry(key, limit, expiry, amount)
+            current_key, previous_count, previous_ttl, current_count, _ = self._window(
+                key, expiry, now)
+            if floor(previous_count * previous_ttl / expiry + current_count) + amount > limit:
+                return False
+            self.storage[current_key] = current_count + amount
+            if not current_count:  # a new counter: lives two windows, as limits sets it
+                self.expirations[current_key] = now + 2 * expiry
+                self._MemoryStorage__schedule_expiry()  # type: ignore[attr-defined]
+            return True
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         """limits' read of a sliding window, atomic."""
         with self._lock:
-            return super().get_sliding_window(key, expiry)
+            return self._window(key, expiry, time.time())[1:]
 
     def clear_sliding_window(self, key: str, expiry: int) -> None:
         """limits' reset of a sliding window, atomic."""

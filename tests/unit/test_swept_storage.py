@@ -68,3 +68,32 @@ def test_two_requests_finding_the_sweep_stopped_start_one_timer(monkeypatch):
         thread.join()
     assert errors == [] and len(made) == 1 and storage.timer is made[0]
     made[0].cancel()
+
+
+def test_sliding_windows_count_as_limits_own_storage_does(limiter_clock):  # noqa: F811
+    """The sliding window's two operations are eventnet's own (one lock, one pass): over a
+    random run of checks, hits and time passing, they answer exactly as limits' do."""
+    import random
+
+    from limits.storage import MemoryStorage
+
+    ours, theirs = SweptMemoryStorage("eventnet-memory://"), MemoryStorage()
+    ours.SWEEP_SECONDS = 3600.0  # no sweep: both keep what they counted
+    rng = random.Random(15)
+    keys = ["attendee:1", "attendee:2", "ip:10.0.0.1"]
+    answers = []
+    for _ in range(5000):
+        key, expiry, limit = rng.choice(keys), rng.choice([1, 60, 3600]), rng.choice([1, 3, 30])
+        if rng.random() < 0.5:
+            amount = rng.choice([1, 1, 1, 2, 40])
+            answer = ours.acquire_sliding_window_entry(key, limit, expiry, amount)
+            assert answer == theirs.acquire_sliding_window_entry(key, limit, expiry, amount)
+        else:
+            answer = ours.get_sliding_window(key, expiry)
+            assert answer == theirs.get_sliding_window(key, expiry)
+        answers.append(answer)
+        limiter_clock.advance(rng.choice([0, 0, 0.01, 0.5, 7, 61]))
+    # the run went through every case: refused, taken, empty and counted windows
+    assert {True, False} <= set(answers)
+    assert any(isinstance(a, tuple) and a[0] and a[2] for a in answers)
+    assert any(isinstance(a, tuple) and not a[0] and not a[2] for a in answers)
