@@ -511,6 +511,10 @@ def conflict_insert(model: Any, dialect: str | None = None) -> Any:
     return postgresql.insert(model) if name == "postgresql" else sqlite.insert(model)
 
 
+#: a statement's parameter with no literal value: the caller must give it
+_REQUIRED = object()
+
+
 class CompiledStatement:
     """One statement compiled once for one dialect, run on a bare DB-API cursor with the
     columns' own bind and result conversions (a hot path's statements: no ORM session and
@@ -525,6 +529,10 @@ class CompiledStatement:
         #: literal values of the statement (``scan_count=0``), converted once
         self.defaults = {name: self.binds[name](bind.value) if name in self.binds else bind.value
                          for name, bind in compiled.binds.items() if not bind.required}
+        #: each parameter the driver gets, in its order: (name, conversion, literal value)
+        self.slots = [(name, self.binds.get(name), self.defaults.get(name, _REQUIRED))
+                      for name in (self.order or compiled.binds)]
+        self.names = [slot[0] for slot in self.slots]
         processors = [col.type.dialect_impl(dialect).result_processor(dialect, None)
                       for col in statement.exported_columns]
         self.results = [(i, p) for i, p in enumerate(processors) if p is not None]
@@ -536,12 +544,19 @@ class CompiledStatement:
         return self.fetch(cursor)
 
     def send(self, cursor: Any, params: dict[str, Any]) -> None:
-        """Execute with ``params`` (in a pipeline: queue it; ``fetch`` after the sync)."""
-        values = dict(self.defaults)
-        for name, value in params.items():
-            processor = self.binds.get(name)
-            values[name] = processor(value) if processor is not None else value
-        cursor.execute(self.sql, [values[n] for n in self.order] if self.order else values)
+        """Execute with ``params`` (in a pipeline: queue it; ``fetch`` after the sync).
+        Parameters the statement does not use are ignored; one it needs and lacks raises."""
+        values = []
+        for name, processor, literal in self.slots:
+            if name in params:
+                value = params[name]
+                values.append(processor(value) if processor is not None else value)
+            elif literal is _REQUIRED:
+                raise KeyError(name)
+            else:
+                values.append(literal)
+        cursor.execute(self.sql, values if self.order
+                       else dict(zip(self.names, values, strict=True)))
 
     def fetch(self, cursor: Any) -> list[Any]:
         """The rows the statement last sent on ``cursor`` returned, converted."""
