@@ -232,8 +232,10 @@ def _sql(dialect: Dialect | None = None) -> dict[str, CompiledStatement]:
     connection_state = (
         c.id, c.scan_count, c.a_scan_count, c.b_scan_count, c.first_met_at, c.last_met_at,
         c.a_note, c.b_note, c.a_tags, c.b_tags,
-        # the scanner's last counted scan of this person, for the repeat window
-        type_coerce(previous, UTCDateTime()).label("previous"))
+        # the scanner's last counted scan of this person, for the repeat window (PostgreSQL
+        # decides it in the scan's own statement, below)
+        (type_coerce(previous, UTCDateTime()) if dialect.name != "postgresql"
+         else literal(None, UTCDateTime())).label("previous"))
     statements = {
         "scanner": select(Attendee.id, Attendee.event_id).where(
             Attendee.access_token_hash == bindparam("hash"), Attendee.erased_at.is_(None)),
@@ -266,9 +268,10 @@ def _sql(dialect: Dialect | None = None) -> dict[str, CompiledStatement]:
         # The scan row, whether it counts, and the fold only if the scan was new, in one
         # statement: the repeat window is decided by the statement that follows the upsert's
         # row lock (its snapshot sees a scan of the pair committed while the upsert waited).
-        is_counted = or_(previous.is_(None), func.abs(extract(
+        # (no earlier counted scan: NULL, which counts; one look at the scans, not two)
+        is_counted = func.coalesce(func.abs(extract(
             "epoch", bindparam("scanned_at", type_=UTCDateTime()) - previous))
-            >= REPEAT_WINDOW.total_seconds())
+            >= REPEAT_WINDOW.total_seconds(), True)
         new_scan = scan.values(is_counted=is_counted).on_conflict_do_nothing(
             index_elements=["scanner_id", "client_id"]).returning(
             Scan.id, Scan.is_counted).cte("new_scan")
