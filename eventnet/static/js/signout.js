@@ -19,6 +19,7 @@
   const SCANS_DB = /^eventnet-scans-/;
   const PAGES_CACHE = "eventnet-scanner-pages"; // static/js/scanner-sw.js
   const CHECKIN_PAGE = /^\/events\/[^/]+\/checkin$/;
+  const FORGET_WAIT_MS = 3000; // at most, for the script's own deletion after the sign-out
 
   function request(req) {
     return new Promise((resolve, reject) => {
@@ -86,7 +87,10 @@
       return false;
     }
     try {
-      await forgetRosters(await eventnetDatabases());
+      // A fallback must not keep the organizer on the page: while the browser clears the
+      // site's data (the header), opening its databases may wait behind that (seen in CI).
+      await Promise.race([eventnetDatabases().then(forgetRosters),
+                          new Promise((resolve) => setTimeout(resolve, FORGET_WAIT_MS))]);
     } catch (err) {
       console.warn("sign-out: the door's rosters could not be deleted here", err);
     }
