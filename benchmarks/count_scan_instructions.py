@@ -16,7 +16,6 @@ Needs ``valgrind`` (Debian package). Takes about two minutes.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random
@@ -27,25 +26,12 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
 
 import bench_scans  # beside this script
+from profile_scans import scan_environ
 
 ATTENDEES = 200
 WARMUP = 200
-
-
-def _environ(token: str, body: dict[str, Any]) -> dict[str, Any]:
-    data = json.dumps(body).encode()
-    return {
-        "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/scans", "SCRIPT_NAME": "",
-        "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(data), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
-        "wsgi.multiprocess": True, "wsgi.run_once": False, "wsgi.version": (1, 0),
-        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(data)),
-        "HTTP_HOST": "127.0.0.1:8000", "HTTP_AUTHORIZATION": f"Bearer {token}",
-    }
 
 
 def scan(database: Path, scans: int, limits: bool) -> None:
@@ -64,7 +50,7 @@ def scan(database: Path, scans: int, limits: bool) -> None:
         i = rng.randrange(len(pairs))
         j = rng.randrange(len(pairs) - 1)
         j += j >= i
-        environs.append(_environ(pairs[i][0], {"badge": pairs[j][1],
+        environs.append(scan_environ(pairs[i][0], {"badge": pairs[j][1],
                                                "client_id": uuid.uuid4().hex}))
     statuses: list[str] = []
     for environ in environs:

@@ -60,7 +60,9 @@ PHASES: dict[str, list[tuple[str, str]]] = {
 VIEWS = [("web/api/scan_endpoint.py", "_scan"), ("web/api/routes.py", "create_scan")]
 
 
-def _environ(token: str, body: dict[str, Any]) -> dict[str, Any]:
+def scan_environ(token: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The WSGI environ of a badge scan: ``body`` posted with ``token`` (also used by
+    count_scan_instructions.py)."""
     data = json.dumps(body).encode()
     return {
         "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/scans", "SCRIPT_NAME": "",
@@ -82,7 +84,8 @@ def _round(wsgi: Callable[..., Any], pairs: list[tuple[str, str]], n: int,
         i = rng.randrange(len(pairs))
         j = rng.randrange(len(pairs) - 1)
         j += j >= i
-        environs.append(_environ(pairs[i][0], {"badge": pairs[j][1], "client_id": f"{run}-{k}"}))
+        environs.append(scan_environ(pairs[i][0], {"badge": pairs[j][1],
+                                                   "client_id": f"{run}-{k}"}))
     statuses: list[str] = []
 
     def start_response(status: str, _headers: Any, _exc: Any = None) -> None:
