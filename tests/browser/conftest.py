@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import free_port
+from tests.conftest import PASSWORD, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
@@ -62,6 +62,15 @@ def launch_chromium(playwright: Any, extra_args: list[str] | None = None) -> Any
     """Start Debian's Chromium headless (Playwright's own download does not work here)."""
     return playwright.chromium.launch(executable_path=CHROMIUM,
                                       args=CHROMIUM_ARGS + (extra_args or []))
+
+
+def sign_in_organizer(page: Any, base: str, email: str) -> None:
+    """Sign in on the organizer form with the tests' password; on the dashboard after."""
+    page.goto(f"{base}/organizer/sign-in")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/organizer/")
 
 
 def follow_magic_link(page: Any, link: str) -> None:

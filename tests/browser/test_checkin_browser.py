@@ -12,9 +12,8 @@ from sqlalchemy import select
 from eventnet.extensions import db
 from eventnet.models import CheckIn, CheckInRead
 from eventnet.services.attendees import badge_url
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in_organizer
 from tests.browser.test_scanner import _wait_for, write_y4m
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -41,14 +40,6 @@ def _door(playwright: Any, profile: Path, camera_args: list[str]) -> tuple[Any, 
     return context, page, errors
 
 
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/organizer/sign-in")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/organizer/")
-
-
 def test_the_door_checks_in_offline_and_syncs_once(playwright_instance, live_server, tmp_path,
                                                    make_organizer, make_event, make_attendee):
     owner = make_organizer()
@@ -61,7 +52,7 @@ def test_the_door_checks_in_offline_and_syncs_once(playwright_instance, live_ser
     # Online once, with a camera that sees no badge: the roster and the page are kept.
     context, page, errors = _door(playwright_instance, profile, [])
     try:
-        _sign_in(page, live_server, owner.email)
+        sign_in_organizer(page, live_server, owner.email)
         page.goto(checkin)
         page.wait_for_selector("#checkin[data-ready=yes][data-roster-size='2']", timeout=20_000)
         page.wait_for_function("""async () => {
@@ -126,7 +117,7 @@ def test_a_walk_in_keeps_their_badge_on_screen_until_done(playwright_instance, l
     context, page, errors = _door(playwright_instance, tmp_path / "profile",
                                   [f"--use-file-for-fake-video-capture={video}"])
     try:
-        _sign_in(page, live_server, owner.email)
+        sign_in_organizer(page, live_server, owner.email)
         # Bob's badge stays in front of the camera: checked in, then staff register a walk-in
         page.goto(f"{live_server}/events/{event.slug}/checkin")
         page.wait_for_selector("#checkin[data-last-result=green]", timeout=30_000)

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from eventnet.services.attendees import magic_link
-from tests.browser.conftest import follow_magic_link
+from tests.browser.conftest import follow_magic_link, sign_in_organizer
 from tests.browser.test_scanner import _wait_for
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +30,6 @@ KEPT = """async () => {
     return {databases, caches: await caches.keys(), local: {...localStorage},
             workers: (await navigator.serviceWorker.getRegistrations()).length};
 }"""
-
-
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/organizer/sign-in")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/organizer/")
 
 
 def _door_ready(page: Any, checkin: str, size: int) -> None:
@@ -74,7 +65,7 @@ def test_signing_out_deletes_the_door_roster_from_the_device(page, live_server, 
     event = make_event(organizer=owner)
     make_attendee(event, "Ann Onyme")
     make_attendee(event, "Bob")
-    _sign_in(page, live_server, owner.email)
+    sign_in_organizer(page, live_server, owner.email)
     _door_ready(page, f"{live_server}/events/{event.slug}/checkin", 2)
     kept = page.evaluate(KEPT)
     assert kept["databases"][f"eventnet-checkin-{event.slug}"]["roster"] == 1
@@ -93,7 +84,7 @@ def test_check_ins_not_sent_yet_are_not_deleted_without_asking(page, live_server
     owner = make_organizer()
     event = make_event(organizer=owner)
     ann = make_attendee(event, "Ann Onyme")
-    _sign_in(page, live_server, owner.email)
+    sign_in_organizer(page, live_server, owner.email)
     # the door's network is gone for check-ins (the page stays): one is queued on the device
     for path in ("scan", "sync"):
         page.route(f"**/events/{event.slug}/checkin/{path}", lambda route: route.abort())
