@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from eventnet.services.attendees import magic_link
-from tests.browser.conftest import follow_magic_link, launch_chromium
-from tests.browser.test_checkin_browser import _sign_in
+from tests.browser.conftest import follow_magic_link, launch_chromium, sign_in_organizer
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +35,7 @@ def test_the_door_says_no_camera_was_found_in_its_language(browser, live_server,
     # this Chromium has no camera at all: getUserMedia fails with NotFoundError
     page = browser.new_context(locale=language).new_page()
     errors = _errors_of(page)
-    _sign_in(page, live_server, owner.email)
+    sign_in_organizer(page, live_server, owner.email)
     page.goto(f"{live_server}/events/{event.slug}/checkin")
     page.wait_for_selector("#checkin[data-camera=off]", timeout=20_000)
     assert page.get_attribute("#checkin", "data-camera-problem") == "missing"
