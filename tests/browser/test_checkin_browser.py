@@ -107,6 +107,36 @@ def test_the_door_checks_in_offline_and_syncs_once(playwright_instance, live_ser
     assert errors == []
 
 
+def test_the_door_shows_checking_until_the_server_answers(playwright_instance, live_server,
+                                                          tmp_path, make_organizer, make_event,
+                                                          make_attendee):
+    owner = make_organizer()
+    event = make_event(organizer=owner)
+    ann = make_attendee(event, "Ann Onyme")
+    context, page, errors = _door(playwright_instance, tmp_path / "profile", [])
+    held: list[Any] = []
+    try:
+        sign_in_organizer(page, live_server, owner.email)
+        page.goto(f"{live_server}/events/{event.slug}/checkin")
+        page.wait_for_selector("#checkin[data-ready=yes][data-roster-size='1']", timeout=20_000)
+        # the server's answer waits until the test releases it
+        page.route("**/checkin/scan", lambda route: held.append(route))
+        page.fill("#manual-form input[name=badge]", ann.badge.token)
+        page.click("#manual-form button[type=submit]")
+        page.wait_for_function("() => document.getElementById('checkin-title')"
+                               ".textContent === 'Checking…'", timeout=10_000)
+        # neither amber ("already checked in") nor any other answer while it waits
+        assert page.get_attribute("#checkin", "data-last-result") == "checking"
+        assert "amber" not in page.get_attribute("#checkin-result", "class")
+        assert held and _check_ins() == []
+        held[0].continue_()
+        page.wait_for_selector("#checkin[data-last-result=green]", timeout=10_000)
+        assert "Checked in: Ann Onyme" in page.inner_text("#checkin-result")
+    finally:
+        context.close()
+    assert errors == []
+
+
 def test_a_walk_in_keeps_their_badge_on_screen_until_done(playwright_instance, live_server,
                                                           tmp_path, make_organizer, make_event,
                                                           make_attendee, smtp):

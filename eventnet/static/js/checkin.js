@@ -227,7 +227,7 @@
       return;
     }
     const item = { client_id: uuid(), badge: text.trim(), read_at: new Date().toISOString() };
-    show("amber", T.checking, "");
+    show("checking", T.checking, ""); // not amber: that says "already checked in"
     const answer = await askServer(item);
     if (!answer) { await answerOffline(item); return; }
     const body = answer.body;
