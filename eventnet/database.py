@@ -201,6 +201,9 @@ def _writer_connection(engine: Engine) -> Any:
 
 #: how often the background checkpointer copies the WAL back into the database file
 CHECKPOINT_SECONDS = 1.0
+#: a WAL longer than this (in pages; SQLite's own automatic checkpoint threshold) is made to
+#: start over (see ``_checkpoint``)
+WAL_RESTART_PAGES = 1000
 
 
 def _start_checkpointer(engine: Engine) -> None:
@@ -209,7 +212,7 @@ def _start_checkpointer(engine: Engine) -> None:
     By default the commit that makes the WAL pass 1,000 pages copies it back into the
     database file and waits for fsync, all while holding the writer lock, so every other
     writer waits behind a disk flush. A PASSIVE checkpoint needs no lock that writers take:
-    from this thread it runs beside them.
+    from this thread it runs beside them (``_checkpoint``).
     """
     engine_ref = weakref.ref(engine)
 
@@ -223,12 +226,32 @@ def _start_checkpointer(engine: Engine) -> None:
             try:
                 if connection is None:
                     connection = current.raw_connection()
-                connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+                _checkpoint(current, connection.cursor())
             except Exception:  # a busy or vanished database: try again next time
                 connection = None
             del current
 
     threading.Thread(target=run, name="eventnet-wal-checkpoint", daemon=True).start()
+
+
+def _checkpoint(engine: Engine, cursor: Any) -> None:
+    """Copy the WAL back into the database file, and let it start over when it is long.
+
+    SQLite starts the WAL over only when a write begins with every page of it copied back.
+    Under steady writes a checkpoint beside the writers never gets there (they add pages
+    while it copies), so the WAL only grew: 1 GB after a minute of scans, and every read
+    searches more of it (capacity fell by half within a minute). So the bulk is copied
+    beside the writers, then, when the WAL is long, the few pages written meanwhile with the
+    writer lock held: the next write starts the WAL over. (Still PASSIVE: it never waits for
+    a reader, so a long read cannot hold the writers up; a reader still on the WAL only
+    postpones its restart to the next round.)
+    """
+    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    _busy, wal_pages, _copied = cursor.fetchone()
+    if wal_pages > WAL_RESTART_PAGES:
+        with _writer_lock(engine):
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.fetchone()
 
 
 #: a write as statements: a generator that yields (statement, parameters) and is sent the rows

@@ -117,3 +117,68 @@ def test_scans_leave_the_checkpoint_to_a_background_thread(tmp_path: Path, monke
         # commit did (the writer's automatic checkpoint is off)
         assert path.stat().st_size > size_before
         db.engine.dispose()
+
+
+def _wal_pages(path: Path) -> int:
+    """How many pages the WAL of the SQLite file ``path`` holds now, read from its index
+    (the ``-shm`` file's header: ``mxFrame``, in the machine's byte order) without touching
+    the database: asking SQLite (``PRAGMA wal_checkpoint``) would checkpoint."""
+    with open(f"{path}-shm", "rb") as shm:
+        header = shm.read(20)
+    return int.from_bytes(header[16:20], sys.byteorder)
+
+
+def test_the_wal_starts_over_under_steady_scans(tmp_path: Path, monkeypatch):
+    """Under steady writes a checkpoint beside the writers never copies the whole WAL back,
+    and SQLite starts the WAL over only then: it grew for as long as scans came (1 GB in a
+    minute), and every read searched more of it. The checkpointer finishes with the writer
+    lock held, so the WAL starts over again and again while scans keep coming."""
+    import threading
+    import time
+
+    from flask import current_app
+
+    from eventnet import database
+    from eventnet.services.scans import scan_badge
+
+    monkeypatch.setattr(database, "CHECKPOINT_SECONDS", 0.05)
+    monkeypatch.setattr(database, "WAL_RESTART_PAGES", 20)
+    path = tmp_path / "steady.sqlite3"
+    with _event_in_a_sqlite_file(f"sqlite:///{path}", 60) as (event, people):
+        app = current_app._get_current_object()
+        pairs = [(a.id, b.badge.token) for a in people for b in people if a is not b]
+        event_id = event.id
+        from eventnet.extensions import db
+
+        db.session.remove()
+        scanning = threading.Event()
+        scanning.set()
+        restarts, longest, written = 0, 0, [0]
+
+        def scan(offset: int) -> None:
+            with app.app_context():
+                for n, (scanner, token) in enumerate(pairs[offset::4]):
+                    if not scanning.is_set():
+                        break
+                    scan_badge(scanner, event_id, token, note=f"topic {offset} {n}")
+                    written[0] += 1
+
+        threads = [threading.Thread(target=scan, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        try:
+            # the scans keep coming until the WAL has started over several times (a
+            # condition, not a duration: on a loaded machine too), or until they run out
+            before = _wal_pages(path)
+            while restarts < 5 and any(thread.is_alive() for thread in threads):
+                pages = _wal_pages(path)
+                restarts += pages < before
+                longest, before = max(longest, pages), pages
+                time.sleep(0.001)
+        finally:
+            scanning.clear()
+            for thread in threads:
+                thread.join()
+        db.engine.dispose()
+    assert restarts >= 5, f"the WAL started over {restarts} times in {written[0]} scans " \
+                          f"(at most {longest} pages)"
