@@ -44,8 +44,9 @@ class ProfileForm(FlaskForm):
                          validators=[Optional(), Length(max=2000)])
     links = TextAreaField(_l("Links: website, LinkedIn, GitHub... (one per line)"),
                           validators=[Optional(), Length(max=2000)])
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=50)])
     consent_share_contact = BooleanField(
-        _l("Share my email and links with the people I connect with at the event"))
+        _l("Share my email, phone and links with the people I connect with at the event"))
     consent_introductions = BooleanField(
         _l("Suggest me for introductions to people I have not met yet (double opt-in)"))
     consent_followup = BooleanField(_l("Send me one follow-up email after the event"))
@@ -67,6 +68,7 @@ class ProfileForm(FlaskForm):
             offers=split_list(self.offers.data, commas=False),
             asks=split_list(self.asks.data, commas=False),
             links=split_list(self.links.data, commas=False),
+            phone=(self.phone.data or "").strip(),
             answers=answers,
             consent_share_contact=bool(self.consent_share_contact.data),
             consent_introductions=bool(self.consent_introductions.data),
@@ -108,6 +110,7 @@ def fill_from_attendee(form: ProfileForm, attendee: Any) -> None:
     form.offers.data = "\n".join(attendee.offers)
     form.asks.data = "\n".join(attendee.asks)
     form.links.data = "\n".join(attendee.links)
+    form.phone.data = attendee.phone
     form.consent_share_contact.data = attendee.consent_share_contact
     form.consent_introductions.data = attendee.consent_introductions
     form.consent_followup.data = attendee.consent_followup

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from eventnet.extensions import db
@@ -116,6 +118,26 @@ def test_detail_shows_connections_and_edit_keeps_consents(client, auth, make_org
                       data={"name": "", "email": "nope"})
     assert bad.status_code == 422
     assert db.session.get(Attendee, ann.id).name == "Ann Martin"
+
+
+def test_the_edit_form_shows_and_keeps_an_imported_phone(client, auth, make_organizer,
+                                                        make_event, make_attendee):
+    """An import may bring a phone: the organizer's edit form shows it, and saving the
+    form as the browser sends it back keeps it (it used to be cleared)."""
+    _organizer, event = _org_event(make_organizer, make_event, auth)
+    ann = make_attendee(event, name="Ann", phone="+44 20 7946 0958")
+    page = client.get(f"/events/{event.slug}/attendees/{ann.id}/edit").get_data(as_text=True)
+    assert re.search(r'name="phone"[^>]*value="\+44 20 7946 0958"', page)
+    fields = {"name": "Ann", "email": ann.email, "company": "Qonto"}
+    response = client.post(f"/events/{event.slug}/attendees/{ann.id}/edit",
+                           data={**fields, "phone": "+44 20 7946 0958"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Attendee, ann.id).phone == "+44 20 7946 0958"
+    client.post(f"/events/{event.slug}/attendees/{ann.id}/edit",
+                data={**fields, "phone": "+44 20 7946 0000"})
+    db.session.expire_all()
+    assert db.session.get(Attendee, ann.id).phone == "+44 20 7946 0000"
 
 
 def test_badge_revoke_and_reissue_need_a_confirmation(client, auth, make_organizer, make_event,

@@ -180,3 +180,37 @@ def test_a_french_reader_is_offered_french_mail_and_can_change_it(client, auth, 
     auth.attendee(attendee)
     home = client.get(f"/e/{event.slug}/me", headers={"Accept-Language": "fr-FR"})
     assert re.search(rb'<option selected value="fr">', home.data)
+
+
+def test_the_phone_is_given_seen_and_changed_by_the_attendee(client, auth, make_event, smtp):
+    event = make_event()
+    page = client.get(f"/e/{event.slug}").get_data(as_text=True)
+    # the consent that shares it names it
+    assert "Share my email, phone and links with the people I connect with" in page
+    assert 'name="phone"' in page
+    response = client.post(f"/e/{event.slug}", data=form(phone=" +33 6 12 34 56 78 "))
+    assert response.status_code == 302
+    attendee = db.session.scalar(select(Attendee))
+    assert attendee.phone == "+33 6 12 34 56 78"
+    auth.attendee(attendee)
+    home = client.get(f"/e/{event.slug}/me").get_data(as_text=True)
+    assert re.search(r'name="phone"[^>]*value="\+33 6 12 34 56 78"', home)
+    # saved again as the browser sends it back, the phone stays; emptied, it goes
+    kept = {"name": "Ada Lovelace", "language": "en", "consent_share_contact": "y"}
+    assert client.post(f"/e/{event.slug}/me",
+                       data={**kept, "phone": "+33 6 12 34 56 78"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Attendee, attendee.id).phone == "+33 6 12 34 56 78"
+    assert client.post(f"/e/{event.slug}/me", data={**kept, "phone": ""}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Attendee, attendee.id).phone == ""
+    too_long = client.post(f"/e/{event.slug}/me", data={**kept, "phone": "1" * 51})
+    assert too_long.status_code == 422
+
+
+def test_the_french_form_names_the_phone_in_the_consent(client, make_event):
+    event = make_event()
+    page = client.get(f"/e/{event.slug}", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True)
+    assert "Partager mon e-mail, mon téléphone et mes liens" in page
+    assert "Téléphone (facultatif)" in page

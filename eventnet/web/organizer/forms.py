@@ -202,7 +202,7 @@ class AttendeeEditForm(ProfileForm):
 
     def fill(self, person: Attendee) -> None:
         """Prefill the form with the attendee's profile (on GET)."""
-        for name in ("name", "email", "company", "title", "bio"):
+        for name in ("name", "email", "company", "title", "bio", "phone"):
             getattr(self, name).data = getattr(person, name)
         self.interests.data = ", ".join(person.interests)
         for name in ("offers", "asks", "links"):
@@ -222,7 +222,8 @@ class AttendeeEditForm(ProfileForm):
             interests=split_list(self.interests.data),
             offers=split_list(self.offers.data, commas=False),
             asks=split_list(self.asks.data, commas=False),
-            links=split_list(self.links.data, commas=False), answers=answers)
+            links=split_list(self.links.data, commas=False),
+            phone=(self.phone.data or "").strip(), answers=answers)
 
 
 class OnsiteForm(FlaskForm):
