@@ -10,12 +10,13 @@ from sqlalchemy import delete, func, or_, select, update
 
 from eventnet.database import write_transaction
 from eventnet.extensions import db
-from eventnet.mail.redaction import find_candidates, scrub_person
+from eventnet.mail.redaction import find_candidates, person_pattern, scrub_person
 from eventnet.mail.retention import forget_files
 from eventnet.models import (
     Attendee,
     Connection,
     Event,
+    ImportJob,
     Introduction,
     Scan,
     utcnow,
@@ -37,6 +38,8 @@ class ErasureResult:
     messages: int
     #: sent messages kept as log rows without their body, her name or her address
     redacted: int = 0
+    #: import reports of her event that quoted her (rejected or skipped rows)
+    import_reports: int = 0
 
 
 def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResult:
@@ -77,6 +80,8 @@ def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResu
                                 event_ids=_events_naming(session, attendee),
                                 name=attendee.name or "", email=attendee.email or "",
                                 replacement=ERASED_NAME, candidates=candidates)
+        reports = _scrub_import_reports(session, attendee.event_id, attendee.name or "",
+                                        attendee.email or "")
         session.execute(update(Event).where(Event.id == attendee.event_id)
                         .values(erased_scan_count=Event.erased_scan_count + scans)
                         .execution_options(synchronize_session=False))
@@ -109,9 +114,33 @@ def erase_attendee(attendee_id: int, event_id: int | None = None) -> ErasureResu
         attendee.access_token_hash = sha256(attendee_access_token(attendee.id,
                                                                   attendee.secret_version))
         result = ErasureResult(attendee_id, scans, connections, introductions,
-                               scrubbed.withdrawn, scrubbed.redacted)
+                               scrubbed.withdrawn, scrubbed.redacted, reports)
     forget_files(scrubbed.message_ids)  # after the commit: files cannot be rolled back
     return result
+
+
+def _scrub_import_reports(session: Any, event_id: int, name: str, email: str) -> int:
+    """Her name and address out of her event's import reports: a rejected or skipped row
+    quotes them ("duplicate of line 3 (ann@example.org)", "Ann Martin: RSVP "no""), and
+    a report stays for the organizers' page after the import. Returns how many changed."""
+    pattern = person_pattern(name, email)
+    if pattern is None:
+        return 0
+
+    def scrub(rows: list[list[Any]]) -> list[list[Any]]:
+        return [[line, pattern.sub(ERASED_NAME, str(message))] for line, message in rows]
+
+    changed = 0
+    for job in session.scalars(select(ImportJob).where(ImportJob.event_id == event_id)):
+        errors = scrub(job.errors or [])
+        result = dict(job.result or {})
+        if result.get("skipped"):
+            result["skipped"] = scrub(result["skipped"])
+        error = pattern.sub(ERASED_NAME, job.error or "")
+        if (errors, result, error) != (job.errors or [], job.result or {}, job.error or ""):
+            job.errors, job.result, job.error = errors, result, error
+            changed += 1
+    return changed
 
 
 def _events_naming(session: Any, attendee: Attendee) -> list[int]:
