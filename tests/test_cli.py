@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from eventnet.extensions import db
-from eventnet.models import Attendee
+from eventnet.models import Attendee, Event
+from eventnet.services.demo import DEMO_SLUG
 
 CSV_HEADER = "name,email,company,title,interests,offers,asks\n"
 
@@ -123,6 +124,9 @@ def test_demo_is_idempotent(runner):
     second = invoke(runner, "demo", "--attendees", "10")
     assert second.exit_code == 0 and "already exists" in second.output
     assert db.session.scalar(select(func.count(Attendee.id))) == count == 10
+    # held today, and named after this month (it was "… Novembre" whatever the date)
+    event = db.session.scalar(select(Event).where(Event.slug == DEMO_SLUG))
+    assert event.name == f"Paris Tech Meetup — {event.starts_at:%B %Y}"
 
 
 def test_console_script_lists_every_command(tmp_path):

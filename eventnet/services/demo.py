@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from babel.dates import format_date
 from sqlalchemy import select
 
 from eventnet.database import write_transaction
@@ -115,10 +116,12 @@ def create_demo(attendee_count: int = 60, seed: int = 2026) -> DemoInfo:
     created = event is None
     if event is None:
         now = utcnow()
+        starts_at = now - timedelta(hours=2)  # under way: the live dashboard has something
         event = event_service.create_event(organizer, DEMO_SLUG, event_service.EventData(
-            name="Paris Tech Meetup — Novembre", venue="Station F, Paris",
+            name=f"Paris Tech Meetup — {format_date(starts_at, 'MMMM yyyy', locale='en')}",
+            venue="Station F, Paris",
             description="Monthly meetup of builders, investors and researchers.",
-            starts_at=now - timedelta(hours=2), ends_at=now + timedelta(hours=2),
+            starts_at=starts_at, ends_at=now + timedelta(hours=2),
             timezone="Europe/Paris",
             interest_tags=["machine learning", "fintech", "santé numérique", "climate tech",
                            "UX research", "open source", "edtech"],
