@@ -170,3 +170,21 @@ def test_the_overview_captions_follow_their_numbers(client, auth, make_event, ma
     assert re.search(r'data-counted="registrations" data-forms=\'[^\']*\'>inscrit</span>', html)
     assert re.search(r'data-counted="scans" data-forms=\'[^\']*\'>scan</span>', html)  # 0 scan
 
+
+
+def test_every_event_page_shows_its_tabs_before_its_title(client, auth):
+    """On a phone the tabs are how one moves between an event's pages: each page has them
+    in the same place, above its title (the follow-ups page had them below its actions)."""
+    create_demo(attendee_count=5)
+    auth.organizer(DEMO_EMAIL, DEMO_PASSWORD)
+    event_page = client.get(f"/events/{DEMO_SLUG}/").get_data(as_text=True)
+    nav = re.search(r'<nav class="subnav"[^>]*>(.*?)</nav>', event_page, re.S)
+    assert nav
+    # the event's own pages (not the community's; not the door's, which staff use)
+    links = [href for href in re.findall(r'href="([^"]+)"', nav.group(1))
+             if href.startswith(f"/events/{DEMO_SLUG}/") and not href.endswith("/checkin")]
+    assert len(links) >= 6
+    for href in links:
+        html = client.get(href).get_data(as_text=True)
+        assert 'class="subnav"' in html, href
+        assert html.index('class="subnav"') < html.index("<h1"), href
