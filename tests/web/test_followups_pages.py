@@ -106,6 +106,25 @@ def test_unsubscribe_one_click_and_page(client: Any, app: Any, ev: Any, smtp: An
     assert db.session.get(Attendee, ev.ada.id).unsubscribed_at is not None
 
 
+def test_an_introduction_no_longer_possible_says_so_on_its_page(client: Any, ev: Any,
+                                                                 smtp: Any) -> None:
+    """The other person withdrew their consent to introductions after the follow-up left:
+    the request page shows why, with the form (422), and nothing is requested."""
+    followup_sending.send_followups(ev.event.id)
+    intro = next(u for u in _links(smtp.to("ada@example.org")[0]) if u.startswith("/i/"))
+    suggested = select(Introduction.recipient_id).where(
+        Introduction.requester_id == ev.ada.id)
+    db.session.execute(update(Attendee).where(Attendee.id.in_(suggested))
+                       .values(consent_introductions=False))
+    db.session.commit()
+    refused = client.post(intro, data={"message": "Hello"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "Sorry, this introduction is no longer possible." in page
+    assert 'name="message"' in page  # the form is still there
+    assert db.session.query(Introduction).filter_by(status="requested").count() == 0
+
+
 @pytest.mark.parametrize("path", ["/i/{}", "/i/answer/{}", "/u/{}", "/v/{}.vcf"])
 def test_tampered_links_get_a_clear_page(client: Any, ev: Any, path: str) -> None:
     response = client.get(path.format("eyJhIjoxfQ.tampered.signature"))

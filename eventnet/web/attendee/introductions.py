@@ -34,11 +34,8 @@ def intro_request(token: str) -> Any:
             "they accept.", name=intro.recipient.name))
     form = IntroRequestForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             intros.request_introduction(intro.id, intro.requester_id, form.message.data or "")
-        except EventnetError as exc:
-            form.form_errors.append(exc.message)
-        else:
             return message_page(_("Request sent"), _(
                 "We asked %(name)s. If they accept, you both receive an email with each "
                 "other's contact details.", name=intro.recipient.name))
