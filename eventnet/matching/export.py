@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from eventnet.matching.model import FollowUp, Match, Person
-from eventnet.matching.reasons import Gettext, Ngettext, _english_plural, _identity, describe_all
+from eventnet.matching.reasons import Gettext, Ngettext, describe_all, english_plural, untranslated
 
 
 def _when(at: datetime) -> str:
@@ -22,8 +22,8 @@ def export_json(
     event: Mapping[str, Any],
     followups: Mapping[int, FollowUp],
     people: Sequence[Person],
-    _: Gettext = _identity,
-    ngettext: Ngettext = _english_plural,
+    _: Gettext = untranslated,
+    ngettext: Ngettext = english_plural,
     language: str = "en",
 ) -> dict[str, Any]:
     """The follow-ups of an event as plain dicts and lists, ready for json.dump.

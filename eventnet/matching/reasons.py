@@ -16,11 +16,13 @@ Gettext = Callable[[str], str]
 Ngettext = Callable[[str, str, int], str]
 
 
-def _identity(message: str) -> str:
+def untranslated(message: str) -> str:
+    """The default ``_`` of the sentence builders: the English text as it is."""
     return message
 
 
-def _english_plural(singular: str, plural: str, n: int) -> str:
+def english_plural(singular: str, plural: str, n: int) -> str:
+    """The default ``ngettext`` of the sentence builders: English's two forms."""
     return singular if n == 1 else plural
 
 
@@ -33,8 +35,8 @@ def _count(params: Mapping[str, str], key: str) -> int:
 
 def describe(
     reason: Reason,
-    _: Gettext = _identity,
-    ngettext: Ngettext = _english_plural,
+    _: Gettext = untranslated,
+    ngettext: Ngettext = english_plural,
     language: str = "en",
 ) -> str:
     """Render a reason as a sentence in `language`, translated by `_` (gettext) and `ngettext`.
@@ -93,8 +95,8 @@ def describe(
 
 def describe_all(
     reasons: list[Reason],
-    _: Gettext = _identity,
-    ngettext: Ngettext = _english_plural,
+    _: Gettext = untranslated,
+    ngettext: Ngettext = english_plural,
     language: str = "en",
 ) -> list[str]:
     """Render several reasons, in order."""
