@@ -53,7 +53,11 @@ def _rows_in_chunks(rows: list[dict[str, Any]], size: int = 5000) -> Iterator[li
 
 def populate(attendee_count: int = 5000, scan_count: int = 100_000, seed: int = 7,
              returning: int = 2000, earlier_connections: int = 20_000) -> tuple[str, str]:
-    """Fill the current app's database; returns (organizer email, event slug)."""
+    """Fill the current app's database; returns (organizer email, event slug).
+
+    A small event gets a small earlier one: at most its own attendees return, and the earlier
+    event has at most half the connections its people could have."""
+    returning = min(returning, attendee_count)
     from eventnet.extensions import db
     from eventnet.models import (
         Attendee,
@@ -156,6 +160,8 @@ def populate(attendee_count: int = 5000, scan_count: int = 100_000, seed: int = 
         conn.execute(insert(Connection), chunk)
 
     earlier_pairs: set[tuple[int, int]] = set()
+    earlier_connections = min(earlier_connections,
+                              len(earlier_ids) * (len(earlier_ids) - 1) // 4)
     while len(earlier_pairs) < earlier_connections:
         a, b = rng.sample(earlier_ids, 2)
         earlier_pairs.add((min(a, b), max(a, b)))
