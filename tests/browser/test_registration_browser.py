@@ -16,6 +16,10 @@ def test_register_in_chromium_and_open_badge(live_server, page, make_event, smtp
     page.fill("#email", "chloe@example.org")
     page.fill("#company", "Datalyse")
     page.fill("#interests", "data, IA générative")
+    # the phone field looks like the others (a tel input was left out of the form styles)
+    style = "el => { const s = getComputedStyle(el); return [s.width, s.borderRadius]; }"
+    assert page.eval_on_selector("#phone", style) == page.eval_on_selector("#email", style)
+    page.fill("#phone", "+33 4 72 00 00 00")
     page.check("#consent_introductions")
     page.click("button[type=submit].big")
     page.wait_for_url(re.compile(r".*/registered.*"))
@@ -28,6 +32,7 @@ def test_register_in_chromium_and_open_badge(live_server, page, make_event, smtp
     page.wait_for_url(re.compile(r".*/me$"))
     assert page.locator("img.qr").evaluate("img => img.complete && img.naturalWidth > 0")
     assert page.input_value("#company") == "Datalyse"
+    assert page.input_value("#phone") == "+33 4 72 00 00 00"
 
 
 @pytest.mark.one_backend  # the form's errors in the page: the database is not reached
