@@ -92,8 +92,17 @@ def post_fork(server, worker):  # noqa: ANN001, ARG001
 
 
 def post_worker_init(worker):  # noqa: ANN001
-    """Under `make run` (``EVENTNET_RUN_BANNER``), end the start-up output with where to go:
-    once, when the last of the first workers is ready."""
+    """The app is loaded: keep what loading it made (modules, the app, its settings) out of
+    the garbage collector's full passes, which otherwise walk all of it and stop every thread
+    of the worker meanwhile: 45-70 ms a pass at full load before, 6-17 ms after
+    (docs/benchmarks.md).
+
+    Then, under `make run` (``EVENTNET_RUN_BANNER``), end the start-up output with where to
+    go: once, when the last of the first workers is ready."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
     if not os.environ.get("EVENTNET_RUN_BANNER") or worker.age != workers:
         return
     import sys

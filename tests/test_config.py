@@ -95,3 +95,21 @@ def test_wheel_ships_templates_and_migrations(tmp_path):
     assert any(n.startswith("eventnet/migrations/versions/") for n in names)
     assert "eventnet/static/css/app.css" in names
     assert any(n.startswith("eventnet/translations/fr/") and n.endswith(".mo") for n in names)
+
+
+def test_a_worker_keeps_the_loaded_app_out_of_full_collections(monkeypatch):
+    """gunicorn.conf.py freezes what loading the app made once a worker has loaded it: the
+    garbage collector's full passes then skip it, and stop the worker's threads far less."""
+    import gc
+    import runpy
+    from types import SimpleNamespace
+
+    monkeypatch.delenv("EVENTNET_RUN_BANNER", raising=False)
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        conf["post_worker_init"](SimpleNamespace(age=1))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
