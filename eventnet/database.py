@@ -238,13 +238,14 @@ def _checkpoint(engine: Engine, cursor: Any) -> None:
     """Copy the WAL back into the database file, and let it start over when it is long.
 
     SQLite starts the WAL over only when a write begins with every page of it copied back.
-    Under steady writes a checkpoint beside the writers never gets there (they add pages
-    while it copies), so the WAL only grew: 1 GB after a minute of scans, and every read
-    searches more of it (capacity fell by half within a minute). So the bulk is copied
-    beside the writers, then, when the WAL is long, the few pages written meanwhile with the
-    writer lock held: the next write starts the WAL over. (Still PASSIVE: it never waits for
-    a reader, so a long read cannot hold the writers up; a reader still on the WAL only
-    postpones its restart to the next round.)
+    Under writes at full capacity a checkpoint beside the writers never gets there (they add
+    pages while it copies), so the WAL grew for as long as the load lasted: 1 GB in 15 s of
+    scans, disk a small server may not have, and more for every read to search (about 5-10 %
+    of the capacity, docs/benchmarks.md). So the bulk is copied beside the writers, then,
+    when the WAL is long, the few pages written meanwhile with the writer lock held: the
+    next write starts the WAL over. (Still PASSIVE: it never waits for a reader, so a long
+    read cannot hold the writers up; a reader still on the WAL only postpones its restart to
+    the next round.)
     """
     cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
     _busy, wal_pages, _copied = cursor.fetchone()
