@@ -23,7 +23,7 @@ from eventnet.services.organizers import (
     unique_community_slug,
     unique_slug,
 )
-from eventnet.services.storable import clean_name
+from eventnet.services.storable import clean_name, clean_text
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 QUESTION_KINDS = ("text", "choice", "checkbox")
@@ -182,13 +182,43 @@ def format_questions(questions: list[dict[str, Any]]) -> str:
 MAX_CAPACITY = 1_000_000
 
 
+def _one_line_entries(entries: list[str]) -> list[str]:
+    """Tags as stored: each on one line (``clean_name``), the empty and repeated ones gone."""
+    cleaned = (clean_name(entry) for entry in entries if isinstance(entry, str))
+    return list(dict.fromkeys(entry for entry in cleaned if entry))
+
+
+def _clean_question(question: dict[str, Any]) -> dict[str, Any]:
+    """A question's label and choices on one line, without control or bidi characters."""
+    return {**question, "label": clean_name(str(question.get("label") or "")),
+            "choices": [clean_name(str(c)) for c in question.get("choices") or []]}
+
+
 def _normalize(data: EventData) -> None:
     """Clean what goes into pages and mail headers, in place. Raises Invalid.
 
-    The names lose line breaks, control and bidi characters (``clean_name``); the reply-to
-    must be one address: it becomes the Reply-To header of the event's mail."""
+    The names lose line breaks, control and bidi characters (``clean_name``); so do the
+    venue, the tags and the questions' labels and choices; the description and the
+    follow-up's introduction lose control and bidi characters but keep their lines
+    (``clean_text``), in both languages: all of it shows on public pages and in mail. The
+    reply-to must be one address: it becomes the Reply-To header of the event's mail."""
     data.name = clean_name(data.name)
     data.followup_sender_name = clean_name(data.followup_sender_name or "")
+    data.venue = clean_name(data.venue or "")
+    data.description = clean_text(data.description or "")
+    data.followup_intro = clean_text(data.followup_intro or "")
+    data.interest_tags = _one_line_entries(data.interest_tags)
+    if data.scan_tags is not None:
+        data.scan_tags = _one_line_entries(data.scan_tags)
+    data.questions = [_clean_question(q) if isinstance(q, dict) else q for q in data.questions]
+    second = dict(data.second_texts)
+    for name in TRANSLATABLE_TEXTS:
+        if isinstance(second.get(name), str):
+            second[name] = clean_text(second[name])
+    if isinstance(second.get("questions"), dict):
+        second["questions"] = {key: _clean_question(q) if isinstance(q, dict) else q
+                               for key, q in second["questions"].items()}
+    data.second_texts = second
     reply_to = (data.followup_reply_to or "").strip()
     if reply_to:
         try:
