@@ -115,6 +115,8 @@ def test_badges_command_writes_a_pdf(runner, make_event, make_attendee, tmp_path
     assert result.exit_code == 0 and out.read_bytes().startswith(b"%PDF")
     bad = runner.invoke(args=["badges", event.slug, "-o", str(out), "--layout", "poster"])
     assert bad.exit_code == 2 and "poster" in bad.output
+    labels = invoke(runner, "badges", event.slug, "-o", str(out), "--layout", "label")
+    assert labels.exit_code == 0 and out.read_bytes().startswith(b"%PDF")
 
 
 def test_demo_is_idempotent(runner):

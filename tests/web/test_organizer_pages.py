@@ -115,6 +115,14 @@ def test_badges_pdf_has_names_and_decodable_qr_codes(client, auth, make_event, m
     one = client.get(f"/events/{event.slug}/badges.pdf?layout=a6&paper=a4&attendee={people[0].id}")
     assert len(pypdf.PdfReader(io.BytesIO(one.data)).pages) == 1
     assert client.get(f"/events/{event.slug}/badges.pdf?layout=poster&paper=a4").status_code == 400
+    # a label printer's roll: one 4 × 3 in badge a label, as the door prints them
+    labels = client.get(f"/events/{event.slug}/badges.pdf?layout=label&paper=a4")
+    assert labels.status_code == 200
+    pages = pypdf.PdfReader(io.BytesIO(labels.data)).pages
+    assert len(pages) == 6
+    assert (round(float(pages[0].mediabox.width)), round(float(pages[0].mediabox.height))) \
+        == (288, 216)
+    assert 'value="label"' in client.get(f"/events/{event.slug}/").get_data(as_text=True)
 
 
 def test_empty_event_badges_is_a_clear_error(client, auth, make_event, make_organizer):

@@ -164,6 +164,7 @@ class BadgesForm(FlaskForm):
     layout = SelectField(_l("Layout"), choices=choices([
         ("a6", _l("A6, one badge per page")),
         ("sheet-6", _l("Six 4×3 in badges per sheet")),
+        ("label", _l("4 × 3 in label")),  # a label printer's roll, as at the door
     ]))
     paper = SelectField(_l("Paper"), choices=choices([("a4", "A4"), ("letter", "US Letter")]))
 
