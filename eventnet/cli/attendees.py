@@ -9,7 +9,6 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from eventnet.badges.pdf import LAYOUTS
 from eventnet.cli import ServiceCommand, counted, fail
 from eventnet.services import badges as badge_service
 from eventnet.services import exports, imports
@@ -75,7 +74,8 @@ def export(slug: str, fmt: str, with_secrets: bool) -> None:
 @click.argument("slug")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="The PDF file to write.")
-@click.option("--layout", default="a6", show_default=True, type=click.Choice(LAYOUTS),
+@click.option("--layout", default="a6", show_default=True,
+              type=click.Choice(badge_service.BADGE_LAYOUTS),
               help="a6: one a page; label: one 4 × 3 in label a page; sheet-6: six a sheet.")
 @click.option("--paper", default="a4", show_default=True, type=click.Choice(["a4", "letter"]))
 def badges(slug: str, output: Path, layout: str, paper: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from eventnet.badges import BadgeCard, qr_png, qr_svg, render_badges_pdf
+from eventnet.badges import LAYOUTS, BadgeCard, qr_png, qr_svg, render_badges_pdf
 from eventnet.database import write_transaction
 from eventnet.models import Attendee, Badge, Event, utcnow
 from eventnet.services import tokens
@@ -39,6 +39,10 @@ def revoke_badge(attendee_id: int) -> None:
         for badge in attendee.badges:
             if badge.revoked_at is None:
                 badge.revoked_at = utcnow()
+
+
+#: the layouts ``event_badges_pdf`` prints (``eventnet.badges.pdf``)
+BADGE_LAYOUTS = LAYOUTS
 
 
 def event_badges_pdf(event: Event, *, layout: str = "a6", paper: str = "a4",
