@@ -106,6 +106,46 @@ def test_unsubscribe_one_click_and_page(client: Any, app: Any, ev: Any, smtp: An
     assert db.session.get(Attendee, ev.ada.id).unsubscribed_at is not None
 
 
+def test_an_unsubscribed_attendee_can_receive_the_mail_again_from_their_page(
+        client: Any, app: Any, auth: Any, ev: Any, smtp: Any) -> None:
+    """The unsubscribe link's page stops the mail; the attendee's own page says so and
+    undoes it with a button (there was no way back before)."""
+    from eventnet.services import consent
+
+    followup_sending.send_followups(ev.event.id)
+    target = smtp.to("ada@example.org")[0]["List-Unsubscribe"].strip("<>").replace(
+        "http://eventnet.test", "")
+    assert client.post(target).status_code == 200
+    db.session.expire_all()
+    assert not consent.may_receive("followup", db.session.get(Attendee, ev.ada.id))
+    # signed out, the button's address changes nothing
+    assert "/signin" in client.post(f"/e/{ev.event.slug}/me/resubscribe").location
+    assert db.session.get(Attendee, ev.ada.id).unsubscribed_at is not None
+
+    auth.attendee(ev.ada)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page = client.get(f"/e/{ev.event.slug}/me").get_data(as_text=True)
+        assert "You unsubscribed from this event's emails on" in page
+        forged = client.post(f"/e/{ev.event.slug}/me/resubscribe")  # no CSRF token
+        assert forged.status_code == 400  # refused, nothing changed
+        db.session.expire_all()
+        assert db.session.get(Attendee, ev.ada.id).unsubscribed_at is not None
+        token = re.search(r'id="unsubscribed".*?name="csrf_token" type="hidden" value="([^"]+)"',
+                          page, re.S).group(1)
+        done = client.post(f"/e/{ev.event.slug}/me/resubscribe", data={"csrf_token": token},
+                           follow_redirects=True)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert done.status_code == 200
+    html = done.get_data(as_text=True)
+    assert "You will receive this event&#39;s emails again" in html  # the flash, escaped
+    assert 'id="unsubscribed"' not in html
+    db.session.expire_all()
+    ada = db.session.get(Attendee, ev.ada.id)
+    assert ada.unsubscribed_at is None and consent.may_receive("followup", ada)
+
+
 def test_an_introduction_no_longer_possible_says_so_on_its_page(client: Any, ev: Any,
                                                                  smtp: Any) -> None:
     """The other person withdrew their consent to introductions after the follow-up left:

@@ -14,6 +14,7 @@ from eventnet.web.attendee import bp
 from eventnet.web.attendee.forms import EditProfileForm
 from eventnet.web.auth import current_attendee, sign_out_attendee
 from eventnet.web.forms_common import (
+    ConfirmForm,
     fill_from_attendee,
     form_status,
     service_errors,
@@ -45,7 +46,9 @@ def home(slug: str) -> Any:
                            badge_url=attendee_service.badge_url(attendee.badge.token)
                            if attendee.badge else None,
                            connections=connections_of(attendee),
-                           introductions=introductions_of(attendee)), form_status(form)
+                           introductions=introductions_of(attendee),
+                           resubscribe_form=ConfirmForm() if attendee.unsubscribed_at else None
+                           ), form_status(form)
 
 
 def introductions_of(attendee: Attendee) -> dict[str, Any]:
@@ -65,6 +68,22 @@ def connections_of(attendee: Attendee) -> list[dict[str, Any]]:
     from eventnet.services.connections import connections_for
 
     return connections_for(attendee)
+
+
+@bp.post("/e/<slug>/me/resubscribe")
+def resubscribe(slug: str) -> Any:
+    """Undo an unsubscribe from the event's mail (its link's page says where: here). A
+    follow-up the unsubscribe cancelled before it went out is queued again, once."""
+    from eventnet.services import consent
+
+    event, attendee = _me(slug)
+    if attendee is None:
+        return redirect(url_for("public.signin", slug=slug, next=f"/e/{slug}/me"))
+    if ConfirmForm().validate_on_submit() and attendee.unsubscribed_at is not None:
+        consent.resubscribe(attendee.id)
+        flash(_("You will receive this event's emails again, as your choices below allow."),
+              "success")
+    return redirect(url_for("attendee.home", slug=event.slug))
 
 
 @bp.post("/e/<slug>/me/sign-out")
