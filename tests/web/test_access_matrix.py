@@ -81,6 +81,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "attendee.home": ATTENDEE, "attendee.connections_csv": ATTENDEE,
     "attendee.connections_vcf": ATTENDEE, "attendee.contact_vcard": ATTENDEE,
     "attendee.my_intro_request": ATTENDEE, "attendee.my_intro_answer": ATTENDEE,
+    "attendee.resubscribe": ATTENDEE,  # undoes their own unsubscribe only
     "attendee.sign_out": ALL,  # forgets this browser's attendee; harmless for anyone
     "scan.scanner": ATTENDEE, "scan.scanner_session": ATTENDEE,
     # the JSON API, by bearer token
