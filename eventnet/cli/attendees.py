@@ -75,7 +75,7 @@ def export(slug: str, fmt: str, with_secrets: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="The PDF file to write.")
 @click.option("--layout", default="a6", show_default=True,
-              type=click.Choice(badge_service.BADGE_LAYOUTS),
+              type=click.Choice(badge_service.LAYOUTS),
               help="a6: one a page; label: one 4 × 3 in label a page; sheet-6: six a sheet.")
 @click.option("--paper", default="a4", show_default=True, type=click.Choice(["a4", "letter"]))
 def badges(slug: str, output: Path, layout: str, paper: str) -> None:

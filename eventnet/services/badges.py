@@ -12,7 +12,8 @@ from eventnet.services import tokens
 from eventnet.services.attendees import badge_url, list_attendees
 from eventnet.services.errors import Invalid, NotFound
 
-__all__ = ["event_badges_pdf", "qr_png", "qr_svg", "reissue_badge", "revoke_badge"]
+# LAYOUTS: the layouts event_badges_pdf prints (the CLI offers them)
+__all__ = ["LAYOUTS", "event_badges_pdf", "qr_png", "qr_svg", "reissue_badge", "revoke_badge"]
 
 
 def reissue_badge(attendee_id: int) -> Badge:
@@ -39,10 +40,6 @@ def revoke_badge(attendee_id: int) -> None:
         for badge in attendee.badges:
             if badge.revoked_at is None:
                 badge.revoked_at = utcnow()
-
-
-#: the layouts ``event_badges_pdf`` prints (``eventnet.badges.pdf``)
-BADGE_LAYOUTS = LAYOUTS
 
 
 def event_badges_pdf(event: Event, *, layout: str = "a6", paper: str = "a4",

@@ -23,6 +23,7 @@ from eventnet.services.organizers import (
     unique_community_slug,
     unique_slug,
 )
+from eventnet.services.profiles import split_list
 from eventnet.services.storable import clean_name, clean_text
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -182,12 +183,6 @@ def format_questions(questions: list[dict[str, Any]]) -> str:
 MAX_CAPACITY = 1_000_000
 
 
-def _one_line_entries(entries: list[str]) -> list[str]:
-    """Tags as stored: each on one line (``clean_name``), the empty and repeated ones gone."""
-    cleaned = (clean_name(entry) for entry in entries if isinstance(entry, str))
-    return list(dict.fromkeys(entry for entry in cleaned if entry))
-
-
 def _clean_question(question: dict[str, Any]) -> dict[str, Any]:
     """A question's label and choices on one line, without control or bidi characters."""
     return {**question, "label": clean_name(str(question.get("label") or "")),
@@ -207,9 +202,10 @@ def _normalize(data: EventData) -> None:
     data.venue = clean_name(data.venue or "")
     data.description = clean_text(data.description or "")
     data.followup_intro = clean_text(data.followup_intro or "")
-    data.interest_tags = _one_line_entries(data.interest_tags)
+    # tags as the profiles' lists: each on one line, the empty and repeated ones gone
+    data.interest_tags = split_list([clean_name(str(tag)) for tag in data.interest_tags])
     if data.scan_tags is not None:
-        data.scan_tags = _one_line_entries(data.scan_tags)
+        data.scan_tags = split_list([clean_name(str(tag)) for tag in data.scan_tags])
     data.questions = [_clean_question(q) if isinstance(q, dict) else q for q in data.questions]
     second = dict(data.second_texts)
     for name in TRANSLATABLE_TEXTS:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from eventnet.models import Attendee
 from eventnet.services import attendees as attendee_service
+from eventnet.services import consent
 from eventnet.services.events import get_event
 from eventnet.web.attendee import bp
 from eventnet.web.attendee.forms import EditProfileForm
@@ -74,8 +75,6 @@ def connections_of(attendee: Attendee) -> list[dict[str, Any]]:
 def resubscribe(slug: str) -> Any:
     """Undo an unsubscribe from the event's mail (its link's page says where: here). A
     follow-up the unsubscribe cancelled before it went out is queued again, once."""
-    from eventnet.services import consent
-
     event, attendee = _me(slug)
     if attendee is None:
         return redirect(url_for("public.signin", slug=slug, next=f"/e/{slug}/me"))
